@@ -59,14 +59,14 @@ impl Doc {
     #[wasm_bindgen(js_name = getMap)]
     pub fn get_map(&self, name: &str) -> Result<MapHandle, BindingError> {
         with_doc_mut(&self.inner, |doc| {
-            doc.get_map_mut(name);
+            doc.get_map(name);
         })?;
         Ok(MapHandle::new(Rc::clone(&self.inner), name.to_owned()))
     }
 
     /// A compact snapshot of the whole document, for `Doc.load`.
     pub fn save(&self) -> Result<Vec<u8>, BindingError> {
-        with_doc(&self.inner, dagsync::Doc::save)
+        with_doc_mut(&self.inner, dagsync::Doc::save)
     }
 
     /// Restores a document saved with `save()`, with a fresh identity for new writes.

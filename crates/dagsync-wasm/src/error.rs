@@ -24,6 +24,8 @@ pub enum ErrorCode {
     Unsupported,
     /// A JS argument of the wrong type or shape.
     InvalidArgument,
+    /// An index or range outside a container.
+    OutOfRange,
     /// A call made while another call on the same document is still running (re-entrancy).
     Busy,
 }
@@ -35,6 +37,7 @@ impl ErrorCode {
             ErrorCode::Corrupt => "corrupt",
             ErrorCode::Unsupported => "unsupported",
             ErrorCode::InvalidArgument => "invalid-argument",
+            ErrorCode::OutOfRange => "out-of-range",
             ErrorCode::Busy => "busy",
         }
     }
@@ -70,6 +73,16 @@ impl From<dagsync::DecodeError> for BindingError {
         let code = match err {
             dagsync::DecodeError::UnsupportedVersion(_) => ErrorCode::Unsupported,
             _ => ErrorCode::Corrupt,
+        };
+        BindingError::new(code, err.to_string())
+    }
+}
+
+impl From<dagsync::DocError> for BindingError {
+    fn from(err: dagsync::DocError) -> Self {
+        let code = match err {
+            dagsync::DocError::OutOfRange { .. } => ErrorCode::OutOfRange,
+            _ => ErrorCode::InvalidArgument,
         };
         BindingError::new(code, err.to_string())
     }

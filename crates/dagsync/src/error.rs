@@ -53,6 +53,24 @@ pub enum DecodeError {
     /// Names or keys are not in strictly increasing order, so the encoding is not canonical.
     #[error("entries are not in canonical (strictly increasing) order")]
     NotCanonical,
+    /// An unknown tag byte (value type, operation type, ...).
+    #[error("unknown tag {tag} at byte {offset}")]
+    UnknownTag {
+        /// The tag found.
+        tag: u8,
+        /// Byte offset of the tag.
+        offset: usize,
+    },
+    /// Values nest deeper than the decoder allows.
+    #[error("values nested too deeply at byte {offset}")]
+    TooDeep {
+        /// Byte offset where the limit was reached.
+        offset: usize,
+    },
+    /// The bytes decode, but describe a history that is not valid (a change references
+    /// something missing, overlapping operation ids, ...).
+    #[error("invalid history: {0}")]
+    InvalidHistory(String),
     /// Bytes remain after the structure ended.
     #[error("{0} unexpected trailing bytes")]
     TrailingBytes(usize),
@@ -60,3 +78,62 @@ pub enum DecodeError {
 
 /// Result type of the core's fallible operations.
 pub type Result<T, E = DecodeError> = std::result::Result<T, E>;
+
+/// Why a local edit was refused. A refused edit changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DocError {
+    /// An index or range lies outside the container.
+    #[error("index {index} (+{len}) out of range for length {size}")]
+    OutOfRange {
+        /// The index asked for.
+        index: u64,
+        /// The length of the range asked for.
+        len: u64,
+        /// The container's length.
+        size: u64,
+    },
+    /// A UTF-16 index falls between the two halves of a surrogate pair.
+    #[error("UTF-16 index {0} splits a surrogate pair")]
+    SplitsSurrogatePair(u64),
+    /// The container exists but is of another kind.
+    #[error("container is a {found}, not a {expected}")]
+    WrongKind {
+        /// The kind the call needs.
+        expected: crate::ContainerKind,
+        /// The container's kind.
+        found: crate::ContainerKind,
+    },
+    /// No container with this id exists in the document.
+    #[error("no such container")]
+    UnknownContainer,
+    /// The document is a read-only view.
+    #[error("the document is read-only")]
+    ReadOnly,
+}
+
+/// Why a remote change was refused. A refused change is not applied and changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApplyError {
+    /// An operation names an item, operation or container the document does not have.
+    #[error("change {actor}/{seq} references something that does not exist: {what}")]
+    MissingReference {
+        /// Author of the refused change.
+        actor: crate::ActorId,
+        /// Its sequence number.
+        seq: u64,
+        /// What was missing.
+        what: String,
+    },
+    /// An operation is malformed (wrong container kind, empty insert, overlapping op ids, ...).
+    #[error("change {actor}/{seq} is invalid: {what}")]
+    Invalid {
+        /// Author of the refused change.
+        actor: crate::ActorId,
+        /// Its sequence number.
+        seq: u64,
+        /// What is wrong.
+        what: String,
+    },
+}

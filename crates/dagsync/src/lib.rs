@@ -3,10 +3,19 @@
 //! The public API is the short list of re-exports below; everything else is internal.
 
 mod actor;
+pub mod clock;
+pub mod crdt;
 mod doc;
 mod encoding;
 mod error;
+mod id;
+mod value;
 
 pub use actor::{ActorId, ParseActorError};
-pub use doc::{Doc, MapMut, MapRef};
-pub use error::{DecodeError, Result};
+pub use doc::{
+    ApplyReport, Change, ChangeId, ContainerId, ContainerKind, CounterMut, Doc, Event,
+    InsertContent, Item, ListMut, MapMut, NewItem, Op, OpAction, Origin, Patch, PatchAction,
+    PathElem, RegisterMut, SetMut, TextMut,
+};
+pub use error::{ApplyError, DecodeError, DocError, Result};
+pub use value::Value;

@@ -51,6 +51,11 @@ impl<'a> Reader<'a> {
         Reader { input, pos: 0 }
     }
 
+    /// Bytes read so far.
+    pub(crate) fn offset(&self) -> usize {
+        self.pos
+    }
+
     pub(crate) fn remaining(&self) -> usize {
         self.input.len() - self.pos
     }

@@ -1,6 +1,8 @@
 //! Binary formats. Every encoder sits beside its decoder; see `FORMAT.md` in this crate.
 
 mod bytes;
-mod snapshot;
+mod change;
+mod chunk;
+mod value;
 
-pub(crate) use snapshot::{decode_snapshot, encode_snapshot};
+pub(crate) use chunk::{decode_chunk, encode_chunk, ChunkType};

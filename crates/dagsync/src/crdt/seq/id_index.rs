@@ -1,0 +1,106 @@
+//! Which leaf holds an item, by id: per actor, a map of disjoint counter ranges to leaves.
+
+use std::collections::BTreeMap;
+
+use crate::id::{ActorIdx, Id};
+
+/// `start counter → (end counter exclusive, leaf)` for one actor.
+type Ranges = BTreeMap<u64, (u64, u32)>;
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct IdIndex {
+    actors: Vec<Ranges>,
+}
+
+impl IdIndex {
+    fn ranges_mut(&mut self, actor: ActorIdx) -> &mut Ranges {
+        let i = actor as usize;
+        if self.actors.len() <= i {
+            self.actors.resize_with(i + 1, Ranges::new);
+        }
+        &mut self.actors[i]
+    }
+
+    /// The leaf holding item `id`.
+    pub(crate) fn get(&self, id: Id) -> Option<u32> {
+        let ranges = self.actors.get(id.actor as usize)?;
+        let (_, &(end, leaf)) = ranges.range(..=id.counter).next_back()?;
+        (id.counter < end).then_some(leaf)
+    }
+
+    /// Records that items `start .. start+len` live in `leaf`, replacing whatever was recorded
+    /// for any of them; adjacent ranges of the same leaf are merged.
+    pub(crate) fn set(&mut self, start: Id, len: u64, leaf: u32) {
+        let ranges = self.ranges_mut(start.actor);
+        let (lo, hi) = (start.counter, start.counter + len);
+        // Cut an entry that starts before `lo` and reaches into the range.
+        if let Some((&s, &(e, l))) = ranges.range(..lo).next_back() {
+            if e > lo {
+                ranges.insert(s, (lo, l));
+                if e > hi {
+                    ranges.insert(hi, (e, l));
+                }
+            }
+        }
+        // Remove or trim entries starting inside the range.
+        let inside: Vec<u64> = ranges.range(lo..hi).map(|(&s, _)| s).collect();
+        for s in inside {
+            if let Some((e, l)) = ranges.remove(&s) {
+                if e > hi {
+                    ranges.insert(hi, (e, l));
+                }
+            }
+        }
+        // Insert, merging with neighbours that continue the same leaf.
+        let mut new_lo = lo;
+        let mut new_hi = hi;
+        if let Some((&s, &(e, l))) = ranges.range(..lo).next_back() {
+            if e == lo && l == leaf {
+                ranges.remove(&s);
+                new_lo = s;
+            }
+        }
+        if let Some(&(e, l)) = ranges.get(&hi) {
+            if l == leaf {
+                ranges.remove(&hi);
+                new_hi = e;
+            }
+        }
+        ranges.insert(new_lo, (new_hi, leaf));
+    }
+
+    /// Fast path for a run that grew at its end by `len` items in `leaf`.
+    pub(crate) fn extend(&mut self, start: Id, len: u64, leaf: u32) {
+        let ranges = self.ranges_mut(start.actor);
+        if let Some((_, entry)) = ranges.range_mut(..start.counter).next_back() {
+            if entry.0 == start.counter && entry.1 == leaf {
+                entry.0 += len;
+                return;
+            }
+        }
+        self.set(start, len, leaf);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_get_and_overwrite() {
+        let mut index = IdIndex::default();
+        index.set(Id::new(0, 0), 10, 1);
+        index.set(Id::new(0, 4), 3, 2);
+        assert_eq!(index.get(Id::new(0, 3)), Some(1));
+        assert_eq!(index.get(Id::new(0, 4)), Some(2));
+        assert_eq!(index.get(Id::new(0, 6)), Some(2));
+        assert_eq!(index.get(Id::new(0, 7)), Some(1));
+        assert_eq!(index.get(Id::new(0, 10)), None);
+        assert_eq!(index.get(Id::new(1, 0)), None);
+        index.set(Id::new(0, 4), 3, 1);
+        assert_eq!(index.actors[0].len(), 1, "ranges of one leaf merge back");
+        index.extend(Id::new(0, 10), 5, 1);
+        assert_eq!(index.get(Id::new(0, 14)), Some(1));
+        assert_eq!(index.actors[0].len(), 1);
+    }
+}

@@ -1,0 +1,1 @@
+//! Standalone state-based CRDTs with `merge`, usable without a document.

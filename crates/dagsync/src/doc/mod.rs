@@ -1,0 +1,430 @@
+//! The document: a tree of containers under named roots, edited in transactions whose
+//! operations become changes of the history, and merged with changes from other replicas.
+
+mod handles;
+mod json;
+mod local;
+mod log;
+mod persist;
+mod remote;
+mod state;
+mod types;
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+
+pub use handles::{CounterMut, ListMut, MapMut, RegisterMut, SetMut, TextMut};
+pub use types::{
+    ApplyReport, Change, ChangeId, ContainerId, ContainerKind, Event, InsertContent, Item, NewItem,
+    Op, OpAction, Origin, Patch, PatchAction, PathElem,
+};
+
+use crate::actor::ActorId;
+use crate::clock::{HlcClock, OpId, VersionVector};
+use crate::error::DocError;
+use crate::id::{ActorIdx, Id};
+use log::{StoredChange, StoredOp};
+use state::{Container, Parent, State};
+
+/// Internal key of a container: a root by name and kind, or a child by its creating op.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum ContainerKey {
+    Root(String, ContainerKind),
+    Child(Id),
+}
+
+type Subscriber = Box<dyn FnMut(&Event)>;
+
+/// A dagsync document.
+///
+/// ```
+/// use dagsync::{ActorId, Doc};
+///
+/// let mut alice = Doc::new(ActorId([1; 32]));
+/// alice.get_text("body").insert(0, "Hello")?;
+/// alice.commit(None);
+///
+/// let mut bob = alice.fork(ActorId([2; 32]));
+/// bob.get_text("body").insert(5, ", world")?;
+/// bob.commit(None);
+///
+/// alice.apply_changes(bob.changes_since(alice.version()))?;
+/// assert_eq!(alice.get_text("body").to_string(), "Hello, world");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Doc {
+    /// Interned actors; index 0 is not special.
+    actors: Vec<ActorId>,
+    actor_index: HashMap<ActorId, ActorIdx>,
+    local: ActorIdx,
+    containers: Vec<Container>,
+    container_index: HashMap<ContainerKey, u32>,
+    /// The next unused Lamport counter.
+    next_counter: u64,
+    changes: Vec<StoredChange>,
+    /// For each actor, its changes' log indexes in seq order.
+    by_actor: Vec<Vec<u32>>,
+    /// Log indexes of the changes no other change depends on.
+    heads: BTreeSet<u32>,
+    version: VersionVector,
+    /// The local change that later local commits may still extend (until sealed).
+    open_change: Option<u32>,
+    /// Operations of the current transaction, and the counter of the first one.
+    pending: Vec<StoredOp>,
+    pending_start: u64,
+    /// Start id of the last pending operation (to merge keystrokes into one op).
+    pending_last: Id,
+    patches: Vec<Patch>,
+    clock: HlcClock,
+    time_source: fn() -> u64,
+    subscribers: Vec<(u64, Subscriber)>,
+    next_subscriber: u64,
+    /// Remote changes waiting for their dependencies.
+    queue: HashMap<ChangeId, Change>,
+    read_only: bool,
+}
+
+fn zero_time() -> u64 {
+    0
+}
+
+impl Doc {
+    /// An empty document whose local edits are attributed to `actor`.
+    pub fn new(actor: ActorId) -> Doc {
+        let mut doc = Doc {
+            actors: Vec::new(),
+            actor_index: HashMap::new(),
+            local: 0,
+            containers: Vec::new(),
+            container_index: HashMap::new(),
+            next_counter: 1,
+            changes: Vec::new(),
+            by_actor: Vec::new(),
+            heads: BTreeSet::new(),
+            version: VersionVector::new(),
+            open_change: None,
+            pending: Vec::new(),
+            pending_start: 1,
+            pending_last: Id::NONE,
+            patches: Vec::new(),
+            clock: HlcClock::new(actor),
+            time_source: zero_time,
+            subscribers: Vec::new(),
+            next_subscriber: 0,
+            queue: HashMap::new(),
+            read_only: false,
+        };
+        doc.local = doc.intern(actor);
+        doc
+    }
+
+    /// The actor local edits are attributed to.
+    pub fn actor(&self) -> ActorId {
+        self.actors[self.local as usize]
+    }
+
+    /// Sets the wall clock (milliseconds since the Unix epoch) used to time changes. The core
+    /// never reads a clock itself; without a time source every change has physical time 0 and
+    /// the hybrid logical clock still orders them.
+    pub fn set_time_source(&mut self, now_ms: fn() -> u64) {
+        self.time_source = now_ms;
+    }
+
+    /// The highest sequence number applied from each actor.
+    pub fn version(&self) -> &VersionVector {
+        &self.version
+    }
+
+    /// The ids of the changes no other change depends on, sorted.
+    pub fn heads(&self) -> Vec<ChangeId> {
+        let mut heads: Vec<ChangeId> = self.heads.iter().map(|&i| self.change_id(i)).collect();
+        heads.sort();
+        heads
+    }
+
+    /// Number of changes in the history.
+    pub fn change_count(&self) -> usize {
+        self.changes.len()
+    }
+
+    /// Whether this document refuses edits (a view of a past version).
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    fn change_id(&self, index: u32) -> ChangeId {
+        let change = &self.changes[index as usize];
+        ChangeId {
+            actor: self.actors[change.actor as usize],
+            seq: change.seq,
+        }
+    }
+
+    fn intern(&mut self, actor: ActorId) -> ActorIdx {
+        if let Some(&idx) = self.actor_index.get(&actor) {
+            return idx;
+        }
+        let idx = self.actors.len() as ActorIdx;
+        self.actors.push(actor);
+        self.actor_index.insert(actor, idx);
+        self.by_actor.push(Vec::new());
+        idx
+    }
+
+    fn op_id(&self, id: Id) -> OpId {
+        OpId::new(id.counter, self.actors[id.actor as usize])
+    }
+
+    fn internal_id(&self, op: OpId) -> Option<Id> {
+        self.actor_index
+            .get(&op.actor)
+            .map(|&actor| Id::new(actor, op.counter))
+    }
+
+    /// The container index for a root, creating the root on first use.
+    fn root(&mut self, name: &str, kind: ContainerKind) -> u32 {
+        let key = ContainerKey::Root(name.to_owned(), kind);
+        if let Some(&idx) = self.container_index.get(&key) {
+            return idx;
+        }
+        self.add_container(key, Parent::Root(name.to_owned()), kind)
+    }
+
+    fn add_container(&mut self, key: ContainerKey, parent: Parent, kind: ContainerKind) -> u32 {
+        let idx = self.containers.len() as u32;
+        self.containers.push(Container {
+            parent,
+            state: State::new(kind),
+            used: false,
+        });
+        self.container_index.insert(key, idx);
+        idx
+    }
+
+    /// The public id of container `idx`.
+    fn container_id(&self, idx: u32) -> ContainerId {
+        let container = &self.containers[idx as usize];
+        let kind = container.state.kind();
+        match &container.parent {
+            Parent::Root(name) => ContainerId::Root {
+                name: name.clone(),
+                kind,
+            },
+            Parent::Child { op, .. } => ContainerId::Child {
+                op: self.op_id(*op),
+                kind,
+            },
+        }
+    }
+
+    /// The container index of a public id (roots are created on first use).
+    fn resolve(&mut self, id: &ContainerId) -> Result<u32, DocError> {
+        match id {
+            ContainerId::Root { name, kind } => Ok(self.root(name, *kind)),
+            ContainerId::Child { op, kind } => {
+                let idx = self
+                    .internal_id(*op)
+                    .and_then(|id| self.container_index.get(&ContainerKey::Child(id)))
+                    .copied()
+                    .ok_or(DocError::UnknownContainer)?;
+                let found = self.containers[idx as usize].state.kind();
+                if found != *kind {
+                    return Err(DocError::WrongKind {
+                        expected: *kind,
+                        found,
+                    });
+                }
+                Ok(idx)
+            }
+        }
+    }
+
+    /// Registers a handler called with the patches of every local commit and every batch of
+    /// applied remote changes. Returns an id for [`Doc::unsubscribe`].
+    pub fn subscribe(&mut self, handler: impl FnMut(&Event) + 'static) -> u64 {
+        let id = self.next_subscriber;
+        self.next_subscriber += 1;
+        self.subscribers.push((id, Box::new(handler)));
+        id
+    }
+
+    /// Removes a handler; returns whether it was registered.
+    pub fn unsubscribe(&mut self, id: u64) -> bool {
+        let before = self.subscribers.len();
+        self.subscribers.retain(|(i, _)| *i != id);
+        self.subscribers.len() != before
+    }
+
+    fn recording(&self) -> bool {
+        !self.subscribers.is_empty()
+    }
+
+    fn emit(&mut self, origin: Origin) {
+        if self.patches.is_empty() {
+            return;
+        }
+        let event = Event {
+            origin,
+            patches: std::mem::take(&mut self.patches),
+        };
+        for (_, handler) in &mut self.subscribers {
+            handler(&event);
+        }
+    }
+
+    /// Allocates `width` op ids for a local operation and records it in the transaction.
+    fn record(&mut self, op: StoredOp, id: Id) {
+        self.containers[op.container as usize].used = true;
+        let width = op.width();
+        self.next_counter = id.counter + width;
+        if let Some(last) = self.pending.last_mut() {
+            if last.try_merge(self.pending_last, &op, id) {
+                return;
+            }
+        } else {
+            self.pending_start = id.counter;
+        }
+        self.pending_last = id;
+        self.pending.push(op);
+    }
+
+    fn next_id(&self) -> Id {
+        Id::new(self.local, self.next_counter)
+    }
+
+    fn check_writable(&self) -> Result<(), DocError> {
+        if self.read_only {
+            Err(DocError::ReadOnly)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Ends the current transaction: its operations become part of a change of the history
+    /// and subscribers get its patches. Consecutive commits without a message extend one open
+    /// change until it is sealed (by a message, by exporting changes, or by applying remote
+    /// changes), so keystroke commits do not cost a history node each. Returns the id of the
+    /// change holding the operations, or `None` if the transaction was empty.
+    pub fn commit(&mut self, message: Option<&str>) -> Option<ChangeId> {
+        if self.pending.is_empty() {
+            return None;
+        }
+        let ops = std::mem::take(&mut self.pending);
+        let end_op = self.next_counter;
+        let index = match self.open_change {
+            Some(open) if message.is_none() => {
+                let change = &mut self.changes[open as usize];
+                let last_start = Id::new(change.actor, change_last_op_start(change));
+                let first_start = Id::new(change.actor, self.pending_start);
+                let mut ops = ops.into_iter();
+                if let Some(first) = ops.next() {
+                    let merged = change
+                        .ops
+                        .last_mut()
+                        .is_some_and(|last| last.try_merge(last_start, &first, first_start));
+                    if !merged {
+                        change.ops.push(first);
+                    }
+                }
+                change.ops.extend(ops);
+                change.end_op = end_op;
+                open
+            }
+            _ => {
+                let physical = (self.time_source)();
+                let time = self.clock.now(physical);
+                let seq = self.by_actor[self.local as usize].len() as u64 + 1;
+                let change = StoredChange {
+                    actor: self.local,
+                    seq,
+                    deps: self.heads.iter().copied().collect(),
+                    start_op: self.pending_start,
+                    end_op,
+                    time,
+                    message: message.map(str::to_owned),
+                    ops,
+                };
+                let index = self.push_change(change);
+                self.open_change = message.is_none().then_some(index);
+                index
+            }
+        };
+        self.pending_last = Id::NONE;
+        self.emit(Origin::Local);
+        Some(self.change_id(index))
+    }
+
+    /// Adds a change to the log, making it a head and its dependencies non-heads.
+    fn push_change(&mut self, change: StoredChange) -> u32 {
+        let index = self.changes.len() as u32;
+        for dep in &change.deps {
+            self.heads.remove(dep);
+        }
+        self.heads.insert(index);
+        self.by_actor[change.actor as usize].push(index);
+        self.version
+            .set(self.actors[change.actor as usize], change.seq);
+        self.changes.push(change);
+        index
+    }
+
+    /// Seals the open local change: later commits start a new change.
+    fn seal(&mut self) {
+        self.commit(None);
+        self.open_change = None;
+    }
+
+    /// A copy of this document whose local edits are attributed to `actor` (pending edits are
+    /// committed first). Subscribers are not copied.
+    pub fn fork(&mut self, actor: ActorId) -> Doc {
+        self.seal();
+        let mut copy = Doc {
+            actors: self.actors.clone(),
+            actor_index: self.actor_index.clone(),
+            local: 0,
+            containers: self.containers.clone(),
+            container_index: self.container_index.clone(),
+            next_counter: self.next_counter,
+            changes: self.changes.clone(),
+            by_actor: self.by_actor.clone(),
+            heads: self.heads.clone(),
+            version: self.version.clone(),
+            open_change: None,
+            pending: Vec::new(),
+            pending_start: self.next_counter,
+            pending_last: Id::NONE,
+            patches: Vec::new(),
+            clock: HlcClock::new(actor),
+            time_source: self.time_source,
+            subscribers: Vec::new(),
+            next_subscriber: 0,
+            queue: self.queue.clone(),
+            read_only: false,
+        };
+        if let Some(last) = self.clock.last() {
+            let physical = (self.time_source)();
+            copy.clock.receive(last, physical);
+        }
+        copy.local = copy.intern(actor);
+        copy
+    }
+}
+
+/// Counter of the first id of the last operation of a stored change.
+fn change_last_op_start(change: &StoredChange) -> u64 {
+    let last_width = change.ops.last().map_or(0, StoredOp::width);
+    change.end_op - last_width
+}
+
+impl fmt::Debug for Doc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Doc")
+            .field("actor", &self.actor())
+            .field("changes", &self.changes.len())
+            .field("containers", &self.containers.len())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,701 @@
+//! Exchanging changes: exporting the log as public [`Change`]s and applying changes from
+//! other replicas in any causal order, validated before anything is applied.
+
+use std::collections::HashMap;
+
+use crate::actor::ActorId;
+use crate::clock::{OpId, VersionVector};
+use crate::crdt::seq::{Run, Uniform};
+use crate::error::ApplyError;
+use crate::id::Id;
+
+use super::local::utf16_of;
+use super::log::{StoredAction, StoredChange, StoredNew, StoredOp};
+use super::state::{Slot, State};
+use super::types::{
+    ApplyReport, Change, ChangeId, ContainerId, ContainerKind, InsertContent, Item, NewItem, Op,
+    OpAction, Origin, PatchAction,
+};
+use super::{ContainerKey, Doc};
+
+/// What the changes validated so far in a batch add, so later ones may reference it.
+#[derive(Default)]
+struct Overlay {
+    /// Op id ranges per actor.
+    ops: HashMap<ActorId, Vec<(u64, u64)>>,
+    /// End op of the last change per actor.
+    last_end: HashMap<ActorId, u64>,
+    /// Inserted item ranges per container: `(actor, start counter, end counter)`.
+    items: HashMap<ContainerId, Vec<(ActorId, u64, u64)>>,
+    /// Containers created.
+    containers: HashMap<OpId, ContainerKind>,
+}
+
+impl Doc {
+    /// Every change not covered by `since` (an actor's changes after the seq it names), in a
+    /// causal order. Seals the open local change first, so what is exported never changes.
+    pub fn changes_since(&mut self, since: &VersionVector) -> Vec<Change> {
+        self.seal();
+        (0..self.changes.len() as u32)
+            .filter(|&i| {
+                let change = &self.changes[i as usize];
+                change.seq > since.get(&self.actors[change.actor as usize])
+            })
+            .map(|i| self.export_change(i))
+            .collect()
+    }
+
+    /// The change with id `id`, if the document has it (seals the open local change).
+    pub fn get_change(&mut self, id: &ChangeId) -> Option<Change> {
+        self.seal();
+        let index = self.change_index(id)?;
+        Some(self.export_change(index))
+    }
+
+    fn change_index(&self, id: &ChangeId) -> Option<u32> {
+        let actor = *self.actor_index.get(&id.actor)?;
+        let seq = usize::try_from(id.seq).ok()?.checked_sub(1)?;
+        self.by_actor[actor as usize].get(seq).copied()
+    }
+
+    fn export_change(&self, index: u32) -> Change {
+        let stored = &self.changes[index as usize];
+        let mut counter = stored.start_op;
+        let ops = stored
+            .ops
+            .iter()
+            .map(|op| {
+                let exported = self.export_op(op);
+                counter += op.width();
+                exported
+            })
+            .collect();
+        Change {
+            actor: self.actors[stored.actor as usize],
+            seq: stored.seq,
+            deps: stored.deps.iter().map(|&d| self.change_id(d)).collect(),
+            start_op: stored.start_op,
+            time: stored.time,
+            message: stored.message.clone(),
+            ops,
+        }
+    }
+
+    fn export_id(&self, id: Id) -> Option<OpId> {
+        id.to_option().map(|id| self.op_id(id))
+    }
+
+    fn export_new(new: &StoredNew) -> NewItem {
+        match new {
+            StoredNew::Value(v) => NewItem::Value(v.clone()),
+            StoredNew::Container(kind) => NewItem::Container(*kind),
+        }
+    }
+
+    fn export_op(&self, op: &StoredOp) -> Op {
+        let container = self.container_id(op.container);
+        let ids = |ids: &[Id]| ids.iter().map(|&id| self.op_id(id)).collect::<Vec<_>>();
+        let action = match &op.action {
+            StoredAction::Insert {
+                origin_left,
+                origin_right,
+                content,
+                len,
+            } => {
+                let range = *content as usize..(*content + *len) as usize;
+                let content = match &self.containers[op.container as usize].state {
+                    State::Text(state) => InsertContent::Text(state.chars[range].iter().collect()),
+                    State::List(state) => InsertContent::Items(
+                        state.items[range]
+                            .iter()
+                            .map(|slot| match slot {
+                                Slot::Value(v) => NewItem::Value(v.clone()),
+                                Slot::Container(c) => {
+                                    NewItem::Container(self.containers[*c as usize].state.kind())
+                                }
+                            })
+                            .collect(),
+                    ),
+                    _ => InsertContent::Items(Vec::new()),
+                };
+                OpAction::Insert {
+                    origin_left: self.export_id(*origin_left),
+                    origin_right: self.export_id(*origin_right),
+                    content,
+                }
+            }
+            StoredAction::Delete { start, len } => OpAction::Delete {
+                start: self.op_id(*start),
+                len: *len,
+            },
+            StoredAction::MapSet { key, value, pred } => OpAction::MapSet {
+                key: key.clone(),
+                value: Self::export_new(value),
+                pred: ids(pred),
+            },
+            StoredAction::MapDelete { key, pred } => OpAction::MapDelete {
+                key: key.clone(),
+                pred: ids(pred),
+            },
+            StoredAction::CounterAdd { delta } => OpAction::CounterAdd { delta: *delta },
+            StoredAction::SetAdd { value } => OpAction::SetAdd {
+                value: value.clone(),
+            },
+            StoredAction::SetRemove { value, observed } => OpAction::SetRemove {
+                value: value.clone(),
+                observed: ids(observed),
+            },
+            StoredAction::RegisterSet { value, pred } => OpAction::RegisterSet {
+                value: Self::export_new(value),
+                pred: ids(pred),
+            },
+        };
+        Op { container, action }
+    }
+
+    /// Whether the document has a change of `actor` covering op counter `counter`.
+    fn op_known(&self, op: OpId) -> bool {
+        let Some(&actor) = self.actor_index.get(&op.actor) else {
+            return false;
+        };
+        let changes = &self.by_actor[actor as usize];
+        let after = changes.partition_point(|&i| self.changes[i as usize].start_op <= op.counter);
+        after > 0 && op.counter < self.changes[changes[after - 1] as usize].end_op
+    }
+
+    fn applied(&self, id: &ChangeId) -> bool {
+        id.seq <= self.version.get(&id.actor)
+    }
+
+    /// Applies changes from other replicas, in any order: a change waits (is reported as
+    /// pending) until the changes it depends on are here; a change already applied is a
+    /// no-op. Every change that becomes applicable is validated first; if one is invalid the
+    /// call fails and the document is unchanged.
+    pub fn apply_changes(
+        &mut self,
+        changes: impl IntoIterator<Item = Change>,
+    ) -> Result<ApplyReport, ApplyError> {
+        if self.read_only {
+            return Err(ApplyError::Invalid {
+                actor: self.actor(),
+                seq: 0,
+                what: "the document is a read-only view".to_owned(),
+            });
+        }
+        self.seal();
+        let mut candidates = self.queue.clone();
+        let mut fresh = Vec::new();
+        for change in changes {
+            let id = change.id();
+            if self.applied(&id) || candidates.contains_key(&id) {
+                continue;
+            }
+            fresh.push(id);
+            candidates.insert(id, change);
+        }
+        // Plan a causal order over the buffered and the new changes.
+        let mut version = self.version.clone();
+        let mut order: Vec<ChangeId> = Vec::new();
+        loop {
+            let mut ready: Vec<ChangeId> = candidates
+                .iter()
+                .filter(|(id, change)| {
+                    id.seq == version.get(&id.actor) + 1
+                        && change.deps.iter().all(|d| d.seq <= version.get(&d.actor))
+                })
+                .map(|(id, _)| *id)
+                .collect();
+            if ready.is_empty() {
+                break;
+            }
+            ready.sort();
+            for id in ready {
+                version.set(id.actor, id.seq);
+                order.push(id);
+            }
+        }
+        // Validate all of them before applying any.
+        let mut overlay = Overlay::default();
+        for id in &order {
+            if let Some(change) = candidates.get(id) {
+                self.validate(change, &mut overlay)?;
+            }
+        }
+        let mut patches_before = self.patches.len();
+        for id in &order {
+            if let Some(change) = candidates.remove(id) {
+                self.apply_change(change)?;
+                patches_before = patches_before.min(self.patches.len());
+            }
+        }
+        self.queue = candidates;
+        if !order.is_empty() {
+            self.emit(Origin::Remote);
+        }
+        Ok(ApplyReport {
+            applied: order.len(),
+            pending: self.queue.len(),
+        })
+    }
+
+    fn validate(&self, change: &Change, overlay: &mut Overlay) -> Result<(), ApplyError> {
+        let invalid = |what: &str| ApplyError::Invalid {
+            actor: change.actor,
+            seq: change.seq,
+            what: what.to_owned(),
+        };
+        let missing = |what: String| ApplyError::MissingReference {
+            actor: change.actor,
+            seq: change.seq,
+            what,
+        };
+        if change.ops.is_empty() {
+            return Err(invalid("a change has at least one operation"));
+        }
+        let count = change
+            .ops
+            .iter()
+            .try_fold(0u64, |acc, op| acc.checked_add(op.width()));
+        let end = count
+            .filter(|&n| n > 0)
+            .and_then(|n| change.start_op.checked_add(n))
+            .filter(|&end| end < u64::MAX / 2)
+            .ok_or_else(|| invalid("operation counters overflow"))?;
+        let previous_end = overlay
+            .last_end
+            .get(&change.actor)
+            .copied()
+            .unwrap_or_else(|| {
+                self.actor_index
+                    .get(&change.actor)
+                    .and_then(|&a| self.by_actor[a as usize].last())
+                    .map_or(1, |&i| self.changes[i as usize].end_op)
+            });
+        if change.start_op < previous_end.max(1) {
+            return Err(invalid(
+                "operation ids overlap the author's earlier changes",
+            ));
+        }
+        let mut counter = change.start_op;
+        for op in &change.ops {
+            // An op may reference ops of earlier changes, of the batch, or earlier in this change.
+            let known = |p: &OpId, overlay: &Overlay| {
+                self.op_known(*p)
+                    || overlay
+                        .ops
+                        .get(&p.actor)
+                        .is_some_and(|r| r.iter().any(|&(s, e)| p.counter >= s && p.counter < e))
+                    || (p.actor == change.actor
+                        && p.counter >= change.start_op
+                        && p.counter < counter)
+            };
+            let kind = self
+                .validate_container(&op.container, overlay)
+                .ok_or_else(|| missing(format!("container {:?}", op.container)))?;
+            let width = op.width();
+            let this_op = OpId::new(counter, change.actor);
+            match &op.action {
+                OpAction::Insert {
+                    origin_left,
+                    origin_right,
+                    content,
+                } => {
+                    match (kind, content) {
+                        (ContainerKind::Text, InsertContent::Text(_))
+                        | (ContainerKind::List, InsertContent::Items(_)) => {}
+                        _ => return Err(invalid("insert content does not match the container")),
+                    }
+                    if content.is_empty() || content.len() > u32::MAX as usize / 2 {
+                        return Err(invalid("an insert has between 1 and 2^31 items"));
+                    }
+                    for origin in [origin_left, origin_right].into_iter().flatten() {
+                        if !self.seq_has(&op.container, origin, 1, overlay) {
+                            return Err(missing(format!("item {origin}")));
+                        }
+                    }
+                    if let InsertContent::Items(items) = content {
+                        for (k, item) in items.iter().enumerate() {
+                            if let NewItem::Container(kind) = item {
+                                overlay
+                                    .containers
+                                    .insert(OpId::new(counter + k as u64, change.actor), *kind);
+                            }
+                        }
+                    }
+                    overlay
+                        .items
+                        .entry(op.container.clone())
+                        .or_default()
+                        .push((change.actor, counter, counter + width));
+                }
+                OpAction::Delete { start, len } => {
+                    if !matches!(kind, ContainerKind::Text | ContainerKind::List) {
+                        return Err(invalid("delete on a container that is not a sequence"));
+                    }
+                    if *len == 0 || !self.seq_has(&op.container, start, *len, overlay) {
+                        return Err(missing(format!("items {start} (+{len})")));
+                    }
+                }
+                OpAction::MapSet { value, pred, .. } | OpAction::RegisterSet { value, pred } => {
+                    let expected = if matches!(op.action, OpAction::MapSet { .. }) {
+                        ContainerKind::Map
+                    } else {
+                        ContainerKind::Register
+                    };
+                    if kind != expected {
+                        return Err(invalid("set on a container of another kind"));
+                    }
+                    if let Some(p) = pred.iter().find(|p| !known(p, overlay)) {
+                        return Err(missing(format!("operation {p}")));
+                    }
+                    if let NewItem::Container(kind) = value {
+                        overlay.containers.insert(this_op, *kind);
+                    }
+                }
+                OpAction::MapDelete { pred, .. } => {
+                    if kind != ContainerKind::Map {
+                        return Err(invalid("map delete on a container of another kind"));
+                    }
+                    if let Some(p) = pred.iter().find(|p| !known(p, overlay)) {
+                        return Err(missing(format!("operation {p}")));
+                    }
+                }
+                OpAction::CounterAdd { .. } => {
+                    if kind != ContainerKind::Counter {
+                        return Err(invalid("counter add on a container of another kind"));
+                    }
+                }
+                OpAction::SetAdd { .. } => {
+                    if kind != ContainerKind::Set {
+                        return Err(invalid("set add on a container of another kind"));
+                    }
+                }
+                OpAction::SetRemove { observed, .. } => {
+                    if kind != ContainerKind::Set {
+                        return Err(invalid("set remove on a container of another kind"));
+                    }
+                    if let Some(p) = observed.iter().find(|p| !known(p, overlay)) {
+                        return Err(missing(format!("operation {p}")));
+                    }
+                }
+            }
+            counter += width;
+        }
+        overlay
+            .ops
+            .entry(change.actor)
+            .or_default()
+            .push((change.start_op, end));
+        overlay.last_end.insert(change.actor, end);
+        Ok(())
+    }
+
+    /// The kind of a container named by a change, if it exists (roots always do).
+    fn validate_container(&self, id: &ContainerId, overlay: &Overlay) -> Option<ContainerKind> {
+        match id {
+            ContainerId::Root { kind, .. } => Some(*kind),
+            ContainerId::Child { op, kind } => {
+                let existing = self
+                    .internal_id(*op)
+                    .and_then(|id| self.container_index.get(&ContainerKey::Child(id)))
+                    .map(|&c| self.containers[c as usize].state.kind())
+                    .or_else(|| overlay.containers.get(op).copied());
+                (existing == Some(*kind)).then_some(*kind)
+            }
+        }
+    }
+
+    /// Whether the sequence container `id` has items `start .. start+len`, counting items
+    /// inserted by the batch so far.
+    fn seq_has(&self, id: &ContainerId, start: &OpId, len: u64, overlay: &Overlay) -> bool {
+        let existing = match id {
+            ContainerId::Root { name, kind } => self
+                .container_index
+                .get(&ContainerKey::Root(name.clone(), *kind))
+                .copied(),
+            ContainerId::Child { op, .. } => self
+                .internal_id(*op)
+                .and_then(|i| self.container_index.get(&ContainerKey::Child(i)))
+                .copied(),
+        };
+        let seq = existing.and_then(|c| match &self.containers[c as usize].state {
+            State::Text(s) => Some(&s.seq),
+            State::List(s) => Some(&s.seq),
+            _ => None,
+        });
+        let batch = overlay.items.get(id);
+        let Some(end) = start.counter.checked_add(len) else {
+            return false;
+        };
+        let actor = self.actor_index.get(&start.actor).copied();
+        let mut counter = start.counter;
+        while counter < end {
+            let in_doc = seq.zip(actor).and_then(|(seq, actor)| {
+                let id = Id::new(actor, counter);
+                seq.cursor_of(id).map(|c| {
+                    let run = seq.run_at(c);
+                    counter - u64::from(c.offset) + u64::from(run.len)
+                })
+            });
+            let in_batch = || {
+                batch.and_then(|ranges| {
+                    ranges
+                        .iter()
+                        .find(|(a, s, e)| *a == start.actor && counter >= *s && counter < *e)
+                        .map(|&(_, _, e)| e)
+                })
+            };
+            match in_doc.or_else(in_batch) {
+                Some(next) => counter = next,
+                None => return false,
+            }
+        }
+        true
+    }
+
+    /// Applies a validated change.
+    fn apply_change(&mut self, change: Change) -> Result<(), ApplyError> {
+        let invalid = |what: &str| ApplyError::Invalid {
+            actor: change.actor,
+            seq: change.seq,
+            what: what.to_owned(),
+        };
+        let actor = self.intern(change.actor);
+        let deps = change
+            .deps
+            .iter()
+            .map(|d| {
+                self.change_index(d)
+                    .ok_or_else(|| invalid("unknown dependency"))
+            })
+            .collect::<Result<Vec<u32>, _>>()?;
+        let physical = (self.time_source)();
+        self.clock.receive(change.time, physical);
+        let mut counter = change.start_op;
+        let mut stored_ops = Vec::with_capacity(change.ops.len());
+        for op in &change.ops {
+            let c = self
+                .resolve(&op.container)
+                .map_err(|_| invalid("unknown container"))?;
+            self.containers[c as usize].used = true;
+            let id = Id::new(actor, counter);
+            let stored = self.apply_remote_op(c, id, &op.action)?;
+            counter += op.width();
+            stored_ops.push(stored);
+        }
+        self.next_counter = self.next_counter.max(counter);
+        self.push_change(StoredChange {
+            actor,
+            seq: change.seq,
+            deps,
+            start_op: change.start_op,
+            end_op: counter,
+            time: change.time,
+            message: change.message,
+            ops: stored_ops,
+        });
+        Ok(())
+    }
+
+    fn internal(&self, op: Option<OpId>) -> Id {
+        op.and_then(|op| self.internal_id(op)).unwrap_or(Id::NONE)
+    }
+
+    fn apply_remote_op(
+        &mut self,
+        c: u32,
+        id: Id,
+        action: &OpAction,
+    ) -> Result<StoredOp, ApplyError> {
+        let author = self.actors[id.actor as usize];
+        let missing = |what: String| ApplyError::MissingReference {
+            actor: author,
+            seq: 0,
+            what,
+        };
+        let recording = self.recording();
+        let action = match action {
+            OpAction::Insert {
+                origin_left,
+                origin_right,
+                content,
+            } => {
+                let origin_left = self.internal(*origin_left);
+                let origin_right = self.internal(*origin_right);
+                let (content_start, len) = match content {
+                    InsertContent::Text(text) => {
+                        let actors = self.actors.clone();
+                        let State::Text(state) = &mut self.containers[c as usize].state else {
+                            return Err(missing("text container".to_owned()));
+                        };
+                        let start = state.chars.len() as u32;
+                        state.chars.extend(text.chars());
+                        let len = state.chars.len() as u32 - start;
+                        let run = Run {
+                            id,
+                            origin_left,
+                            origin_right,
+                            content: start,
+                            len,
+                            deleted: false,
+                        };
+                        let index = state
+                            .seq
+                            .integrate(run, &actors, state.chars.as_slice())
+                            .map_err(|e| missing(format!("item {:?}", e.0)))?;
+                        if recording {
+                            let index_utf16 = state.seq.items_to_utf16(index, &state.chars);
+                            self.push_patch(
+                                c,
+                                PatchAction::TextInsert {
+                                    index,
+                                    index_utf16,
+                                    text: text.clone(),
+                                },
+                            );
+                        }
+                        (start, len)
+                    }
+                    InsertContent::Items(items) => {
+                        let slots: Vec<Slot> = items
+                            .iter()
+                            .enumerate()
+                            .map(|(k, item)| {
+                                let new = match item {
+                                    NewItem::Value(v) => StoredNew::Value(v.clone()),
+                                    NewItem::Container(kind) => StoredNew::Container(*kind),
+                                };
+                                self.slot_for(c, id.plus(k as u64), None, &new)
+                            })
+                            .collect();
+                        let inserted: Vec<Item> = if recording {
+                            slots.iter().map(|s| self.item_of(s)).collect()
+                        } else {
+                            Vec::new()
+                        };
+                        let actors = self.actors.clone();
+                        let State::List(state) = &mut self.containers[c as usize].state else {
+                            return Err(missing("list container".to_owned()));
+                        };
+                        let start = state.items.len() as u32;
+                        let len = slots.len() as u32;
+                        state.items.extend(slots);
+                        let run = Run {
+                            id,
+                            origin_left,
+                            origin_right,
+                            content: start,
+                            len,
+                            deleted: false,
+                        };
+                        let index = state
+                            .seq
+                            .integrate(run, &actors, &Uniform)
+                            .map_err(|e| missing(format!("item {:?}", e.0)))?;
+                        if recording {
+                            self.push_patch(
+                                c,
+                                PatchAction::ListInsert {
+                                    index,
+                                    items: inserted,
+                                },
+                            );
+                        }
+                        (start, len)
+                    }
+                };
+                StoredAction::Insert {
+                    origin_left,
+                    origin_right,
+                    content: content_start,
+                    len,
+                }
+            }
+            OpAction::Delete { start, len } => {
+                let start = self.internal(Some(*start));
+                let mut deleted: Vec<(u64, u64, u64, u64)> = Vec::new();
+                match &mut self.containers[c as usize].state {
+                    State::Text(state) => {
+                        let chars = &state.chars;
+                        state
+                            .seq
+                            .delete_ids(
+                                start,
+                                *len,
+                                chars.as_slice(),
+                                |index, n, content, index_utf16| {
+                                    let len_utf16 = utf16_of(chars, content, n as u32);
+                                    deleted.push((index, n, index_utf16, len_utf16));
+                                },
+                            )
+                            .map_err(|e| missing(format!("item {:?}", e.0)))?;
+                    }
+                    State::List(state) => {
+                        state
+                            .seq
+                            .delete_ids(start, *len, &Uniform, |index, n, _, _| {
+                                deleted.push((index, n, 0, 0));
+                            })
+                            .map_err(|e| missing(format!("item {:?}", e.0)))?;
+                    }
+                    _ => return Err(missing("sequence container".to_owned())),
+                }
+                if recording {
+                    let is_text = matches!(self.containers[c as usize].state, State::Text(_));
+                    for (index, n, index_utf16, len_utf16) in deleted {
+                        let action = if is_text {
+                            PatchAction::TextDelete {
+                                index,
+                                len: n,
+                                index_utf16,
+                                len_utf16,
+                            }
+                        } else {
+                            PatchAction::ListDelete { index, len: n }
+                        };
+                        self.push_patch(c, action);
+                    }
+                }
+                StoredAction::Delete { start, len: *len }
+            }
+            OpAction::MapSet { key, value, pred } => StoredAction::MapSet {
+                key: key.clone(),
+                value: Self::import_new(value),
+                pred: self.internal_ids(pred),
+            },
+            OpAction::MapDelete { key, pred } => StoredAction::MapDelete {
+                key: key.clone(),
+                pred: self.internal_ids(pred),
+            },
+            OpAction::CounterAdd { delta } => StoredAction::CounterAdd { delta: *delta },
+            OpAction::SetAdd { value } => StoredAction::SetAdd {
+                value: value.clone(),
+            },
+            OpAction::SetRemove { value, observed } => StoredAction::SetRemove {
+                value: value.clone(),
+                observed: self.internal_ids(observed),
+            },
+            OpAction::RegisterSet { value, pred } => StoredAction::RegisterSet {
+                value: Self::import_new(value),
+                pred: self.internal_ids(pred),
+            },
+        };
+        let op = StoredOp {
+            container: c,
+            action,
+        };
+        self.apply_op(&op, id);
+        Ok(op)
+    }
+
+    fn import_new(new: &NewItem) -> StoredNew {
+        match new {
+            NewItem::Value(v) => StoredNew::Value(v.clone()),
+            NewItem::Container(kind) => StoredNew::Container(*kind),
+        }
+    }
+
+    fn internal_ids(&self, ids: &[OpId]) -> Vec<Id> {
+        ids.iter().filter_map(|&op| self.internal_id(op)).collect()
+    }
+}
