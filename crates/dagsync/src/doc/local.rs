@@ -9,7 +9,7 @@ use crate::value::Value;
 use super::log::{StoredAction, StoredNew, StoredOp};
 use super::state::{Entry, Parent, Slot, State};
 use super::types::{ContainerKind, Item, NewItem, PatchAction};
-use super::{ContainerKey, Doc};
+use super::Doc;
 
 fn out_of_range(index: u64, len: u64, size: u64) -> DocError {
     DocError::OutOfRange { index, len, size }
@@ -42,7 +42,6 @@ impl Doc {
         kind: ContainerKind,
     ) -> u32 {
         self.add_container(
-            ContainerKey::Child(op),
             Parent::Child {
                 container: parent,
                 op,

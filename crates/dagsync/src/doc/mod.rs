@@ -11,6 +11,8 @@ mod state;
 mod types;
 
 use std::collections::{BTreeSet, HashMap};
+
+use rustc_hash::FxHashMap;
 use std::fmt;
 
 pub use handles::{CounterMut, ListMut, MapMut, RegisterMut, SetMut, TextMut};
@@ -26,11 +28,14 @@ use crate::id::{ActorIdx, Id};
 use log::{StoredChange, StoredOp};
 use state::{Container, Parent, State};
 
-/// Internal key of a container: a root by name and kind, or a child by its creating op.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-enum ContainerKey {
-    Root(String, ContainerKind),
-    Child(Id),
+/// No container of this kind under this root name yet.
+const NO_ROOT: u32 = u32::MAX;
+
+fn kind_slot(kind: ContainerKind) -> usize {
+    ContainerKind::ALL
+        .iter()
+        .position(|k| *k == kind)
+        .unwrap_or(0)
 }
 
 type Subscriber = Box<dyn FnMut(&Event)>;
@@ -55,10 +60,13 @@ type Subscriber = Box<dyn FnMut(&Event)>;
 pub struct Doc {
     /// Interned actors; index 0 is not special.
     actors: Vec<ActorId>,
-    actor_index: HashMap<ActorId, ActorIdx>,
+    actor_index: FxHashMap<ActorId, ActorIdx>,
     local: ActorIdx,
     containers: Vec<Container>,
-    container_index: HashMap<ContainerKey, u32>,
+    /// Root containers by name, one slot per kind.
+    roots: FxHashMap<String, [u32; 6]>,
+    /// Nested containers by the id of the operation that created them.
+    children: FxHashMap<Id, u32>,
     /// The next unused Lamport counter.
     next_counter: u64,
     changes: Vec<StoredChange>,
@@ -93,10 +101,11 @@ impl Doc {
     pub fn new(actor: ActorId) -> Doc {
         let mut doc = Doc {
             actors: Vec::new(),
-            actor_index: HashMap::new(),
+            actor_index: FxHashMap::default(),
             local: 0,
             containers: Vec::new(),
-            container_index: HashMap::new(),
+            roots: FxHashMap::default(),
+            children: FxHashMap::default(),
             next_counter: 1,
             changes: Vec::new(),
             by_actor: Vec::new(),
@@ -181,23 +190,40 @@ impl Doc {
             .map(|&actor| Id::new(actor, op.counter))
     }
 
-    /// The container index for a root, creating the root on first use.
-    fn root(&mut self, name: &str, kind: ContainerKind) -> u32 {
-        let key = ContainerKey::Root(name.to_owned(), kind);
-        if let Some(&idx) = self.container_index.get(&key) {
-            return idx;
-        }
-        self.add_container(key, Parent::Root(name.to_owned()), kind)
+    /// The container index of an existing root.
+    fn root_index(&self, name: &str, kind: ContainerKind) -> Option<u32> {
+        let idx = self.roots.get(name)?[kind_slot(kind)];
+        (idx != NO_ROOT).then_some(idx)
     }
 
-    fn add_container(&mut self, key: ContainerKey, parent: Parent, kind: ContainerKind) -> u32 {
+    /// The container index of an existing nested container.
+    fn child_index(&self, op: Id) -> Option<u32> {
+        self.children.get(&op).copied()
+    }
+
+    /// The container index for a root, creating the root on first use.
+    fn root(&mut self, name: &str, kind: ContainerKind) -> u32 {
+        if let Some(idx) = self.root_index(name, kind) {
+            return idx;
+        }
+        self.add_container(Parent::Root(name.to_owned()), kind)
+    }
+
+    fn add_container(&mut self, parent: Parent, kind: ContainerKind) -> u32 {
         let idx = self.containers.len() as u32;
+        match &parent {
+            Parent::Root(name) => {
+                self.roots.entry(name.clone()).or_insert([NO_ROOT; 6])[kind_slot(kind)] = idx;
+            }
+            Parent::Child { op, .. } => {
+                self.children.insert(*op, idx);
+            }
+        }
         self.containers.push(Container {
             parent,
             state: State::new(kind),
             used: false,
         });
-        self.container_index.insert(key, idx);
         idx
     }
 
@@ -224,8 +250,7 @@ impl Doc {
             ContainerId::Child { op, kind } => {
                 let idx = self
                     .internal_id(*op)
-                    .and_then(|id| self.container_index.get(&ContainerKey::Child(id)))
-                    .copied()
+                    .and_then(|id| self.child_index(id))
                     .ok_or(DocError::UnknownContainer)?;
                 let found = self.containers[idx as usize].state.kind();
                 if found != *kind {
@@ -383,7 +408,8 @@ impl Doc {
             actor_index: self.actor_index.clone(),
             local: 0,
             containers: self.containers.clone(),
-            container_index: self.container_index.clone(),
+            roots: self.roots.clone(),
+            children: self.children.clone(),
             next_counter: self.next_counter,
             changes: self.changes.clone(),
             by_actor: self.by_actor.clone(),

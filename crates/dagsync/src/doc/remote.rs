@@ -1,7 +1,7 @@
 //! Exchanging changes: exporting the log as public [`Change`]s and applying changes from
 //! other replicas in any causal order, validated before anything is applied.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::actor::ActorId;
 use crate::clock::{OpId, VersionVector};
@@ -16,7 +16,7 @@ use super::types::{
     ApplyReport, Change, ChangeId, ContainerId, ContainerKind, InsertContent, Item, NewItem, Op,
     OpAction, Origin, PatchAction,
 };
-use super::{ContainerKey, Doc};
+use super::Doc;
 
 /// What the changes validated so far in a batch add, so later ones may reference it.
 #[derive(Default)]
@@ -25,8 +25,8 @@ struct Overlay {
     ops: HashMap<ActorId, Vec<(u64, u64)>>,
     /// End op of the last change per actor.
     last_end: HashMap<ActorId, u64>,
-    /// Inserted item ranges per container: `(actor, start counter, end counter)`.
-    items: HashMap<ContainerId, Vec<(ActorId, u64, u64)>>,
+    /// Inserted item ranges per container: `(actor, start counter) → end counter`.
+    items: HashMap<ContainerId, BTreeMap<(ActorId, u64), u64>>,
     /// Containers created.
     containers: HashMap<OpId, ContainerKind>,
 }
@@ -322,11 +322,11 @@ impl Doc {
                             }
                         }
                     }
-                    overlay
-                        .items
-                        .entry(op.container.clone())
-                        .or_default()
-                        .push((change.actor, counter, counter + width));
+                    let ranges = match overlay.items.get_mut(&op.container) {
+                        Some(ranges) => ranges,
+                        None => overlay.items.entry(op.container.clone()).or_default(),
+                    };
+                    ranges.insert((change.actor, counter), counter + width);
                 }
                 OpAction::Delete { start, len } => {
                     if !matches!(kind, ContainerKind::Text | ContainerKind::List) {
@@ -397,8 +397,8 @@ impl Doc {
             ContainerId::Child { op, kind } => {
                 let existing = self
                     .internal_id(*op)
-                    .and_then(|id| self.container_index.get(&ContainerKey::Child(id)))
-                    .map(|&c| self.containers[c as usize].state.kind())
+                    .and_then(|id| self.child_index(id))
+                    .map(|c| self.containers[c as usize].state.kind())
                     .or_else(|| overlay.containers.get(op).copied());
                 (existing == Some(*kind)).then_some(*kind)
             }
@@ -409,14 +409,10 @@ impl Doc {
     /// inserted by the batch so far.
     fn seq_has(&self, id: &ContainerId, start: &OpId, len: u64, overlay: &Overlay) -> bool {
         let existing = match id {
-            ContainerId::Root { name, kind } => self
-                .container_index
-                .get(&ContainerKey::Root(name.clone(), *kind))
-                .copied(),
-            ContainerId::Child { op, .. } => self
-                .internal_id(*op)
-                .and_then(|i| self.container_index.get(&ContainerKey::Child(i)))
-                .copied(),
+            ContainerId::Root { name, kind } => self.root_index(name, *kind),
+            ContainerId::Child { op, .. } => {
+                self.internal_id(*op).and_then(|i| self.child_index(i))
+            }
         };
         let seq = existing.and_then(|c| match &self.containers[c as usize].state {
             State::Text(s) => Some(&s.seq),
@@ -438,12 +434,9 @@ impl Doc {
                 })
             });
             let in_batch = || {
-                batch.and_then(|ranges| {
-                    ranges
-                        .iter()
-                        .find(|(a, s, e)| *a == start.actor && counter >= *s && counter < *e)
-                        .map(|&(_, _, e)| e)
-                })
+                let ranges = batch?;
+                let (&(actor, _), &end) = ranges.range(..=(start.actor, counter)).next_back()?;
+                (actor == start.actor && counter < end).then_some(end)
             };
             match in_doc.or_else(in_batch) {
                 Some(next) => counter = next,
@@ -473,11 +466,19 @@ impl Doc {
         self.clock.receive(change.time, physical);
         let mut counter = change.start_op;
         let mut stored_ops = Vec::with_capacity(change.ops.len());
+        let mut last: Option<(&ContainerId, u32)> = None;
         for op in &change.ops {
-            let c = self
-                .resolve(&op.container)
-                .map_err(|_| invalid("unknown container"))?;
-            self.containers[c as usize].used = true;
+            let c = match last {
+                Some((id, c)) if *id == op.container => c,
+                _ => {
+                    let c = self
+                        .resolve(&op.container)
+                        .map_err(|_| invalid("unknown container"))?;
+                    self.containers[c as usize].used = true;
+                    last = Some((&op.container, c));
+                    c
+                }
+            };
             let id = Id::new(actor, counter);
             let stored = self.apply_remote_op(c, id, &op.action)?;
             counter += op.width();

@@ -69,16 +69,17 @@ impl IdIndex {
         ranges.insert(new_lo, (new_hi, leaf));
     }
 
-    /// Fast path for a run that grew at its end by `len` items in `leaf`.
-    pub(crate) fn extend(&mut self, start: Id, len: u64, leaf: u32) {
+    /// Records fresh ids `start .. start+len` (never recorded before) as living in `leaf`.
+    pub(crate) fn insert_new(&mut self, start: Id, len: u64, leaf: u32) {
         let ranges = self.ranges_mut(start.actor);
-        if let Some((_, entry)) = ranges.range_mut(..start.counter).next_back() {
-            if entry.0 == start.counter && entry.1 == leaf {
-                entry.0 += len;
+        let (lo, hi) = (start.counter, start.counter + len);
+        if let Some((_, entry)) = ranges.range_mut(..lo).next_back() {
+            if entry.0 == lo && entry.1 == leaf {
+                entry.0 = hi;
                 return;
             }
         }
-        self.set(start, len, leaf);
+        ranges.insert(lo, (hi, leaf));
     }
 }
 
@@ -99,7 +100,7 @@ mod tests {
         assert_eq!(index.get(Id::new(1, 0)), None);
         index.set(Id::new(0, 4), 3, 1);
         assert_eq!(index.actors[0].len(), 1, "ranges of one leaf merge back");
-        index.extend(Id::new(0, 10), 5, 1);
+        index.insert_new(Id::new(0, 10), 5, 1);
         assert_eq!(index.get(Id::new(0, 14)), Some(1));
         assert_eq!(index.actors[0].len(), 1);
     }

@@ -338,13 +338,13 @@ impl Sequence {
             if prev.can_append(&run) {
                 prev.len += run.len;
                 self.add_weight(pl, weight.0 as i64, weight.1 as i64);
-                self.index.extend(run.id, u64::from(run.len), pl);
+                self.index.insert_new(run.id, u64::from(run.len), pl);
                 return;
             }
         }
         self.leaves[leaf as usize].runs.insert(idx, run);
         self.add_weight(leaf, weight.0 as i64, weight.1 as i64);
-        self.index.set(run.id, u64::from(run.len), leaf);
+        self.index.insert_new(run.id, u64::from(run.len), leaf);
         if self.leaves[leaf as usize].runs.len() > MAX_RUNS {
             self.split_leaf(leaf, w);
         }
