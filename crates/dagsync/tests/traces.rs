@@ -3,16 +3,14 @@
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on purpose
 
-mod common;
-
 use dagsync::clock::VersionVector;
 use dagsync::{ActorId, Doc};
 
 fn replay_sequential(name: &str) {
-    let trace = common::load(name);
+    let trace = dagsync_traces::load(dagsync_traces::named(name)).unwrap();
     let mut doc = Doc::new(ActorId([1; 32]));
     for txn in &trace.txns {
-        for common::Patch(pos, del, ins) in &txn.patches {
+        for dagsync_traces::Patch { pos, del, ins } in &txn.patches {
             let mut text = doc.get_text("text");
             if *del > 0 {
                 text.delete(*pos, *del).unwrap();
@@ -43,8 +41,8 @@ fn seph_blog1() {
 /// brought to exactly the state of the transaction's parents, then the patches are applied.
 #[test]
 fn friendsforever_concurrent() {
-    let trace = common::load("friendsforever");
-    assert_eq!(trace.kind.as_deref(), Some("concurrent"));
+    let trace = dagsync_traces::load(dagsync_traces::named("friendsforever")).unwrap();
+    assert_eq!(trace.kind, dagsync_traces::Kind::Concurrent);
     let mut replicas: Vec<Doc> = (0..trace.num_agents)
         .map(|a| Doc::new(ActorId([a as u8 + 1; 32])))
         .collect();
@@ -70,7 +68,7 @@ fn friendsforever_concurrent() {
             &target,
             "replica is at exactly the parents' version"
         );
-        for common::Patch(pos, del, ins) in &txn.patches {
+        for dagsync_traces::Patch { pos, del, ins } in &txn.patches {
             let mut text = doc.get_text("text");
             if *del > 0 {
                 text.delete(*pos, *del).unwrap();

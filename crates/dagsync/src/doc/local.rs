@@ -143,11 +143,13 @@ impl Doc {
         } else {
             (0, 0)
         };
-        let mut spans = Vec::new();
+        let mut spans = std::mem::take(&mut self.scratch_spans);
         state
             .seq
             .delete_local(index, len, state.chars.as_slice(), &mut spans);
         self.record_deletes(c, &spans);
+        spans.clear();
+        self.scratch_spans = spans;
         if recording {
             let action = PatchAction::TextDelete {
                 index,
@@ -240,9 +242,11 @@ impl Doc {
         if len == 0 {
             return Ok(());
         }
-        let mut spans = Vec::new();
+        let mut spans = std::mem::take(&mut self.scratch_spans);
         state.seq.delete_local(index, len, &Uniform, &mut spans);
         self.record_deletes(c, &spans);
+        spans.clear();
+        self.scratch_spans = spans;
         if self.recording() {
             self.push_patch(c, PatchAction::ListDelete { index, len });
         }

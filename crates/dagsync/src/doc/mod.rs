@@ -82,6 +82,8 @@ pub struct Doc {
     pending_start: u64,
     /// Start id of the last pending operation (to merge keystrokes into one op).
     pending_last: Id,
+    /// Reused buffer for the id spans a local delete removes.
+    scratch_spans: Vec<(Id, u64)>,
     patches: Vec<Patch>,
     clock: HlcClock,
     time_source: fn() -> u64,
@@ -115,6 +117,7 @@ impl Doc {
             pending: Vec::new(),
             pending_start: 1,
             pending_last: Id::NONE,
+            scratch_spans: Vec::new(),
             patches: Vec::new(),
             clock: HlcClock::new(actor),
             time_source: zero_time,
@@ -334,14 +337,14 @@ impl Doc {
         if self.pending.is_empty() {
             return None;
         }
-        let ops = std::mem::take(&mut self.pending);
         let end_op = self.next_counter;
         let index = match self.open_change {
             Some(open) if message.is_none() => {
                 let change = &mut self.changes[open as usize];
                 let last_start = Id::new(change.actor, change_last_op_start(change));
                 let first_start = Id::new(change.actor, self.pending_start);
-                let mut ops = ops.into_iter();
+                // Drain (not take) so the transaction buffer keeps its capacity.
+                let mut ops = self.pending.drain(..);
                 if let Some(first) = ops.next() {
                     let merged = change
                         .ops
@@ -367,7 +370,7 @@ impl Doc {
                     end_op,
                     time,
                     message: message.map(str::to_owned),
-                    ops,
+                    ops: std::mem::take(&mut self.pending),
                 };
                 let index = self.push_change(change);
                 self.open_change = message.is_none().then_some(index);
@@ -419,6 +422,7 @@ impl Doc {
             pending: Vec::new(),
             pending_start: self.next_counter,
             pending_last: Id::NONE,
+            scratch_spans: Vec::new(),
             patches: Vec::new(),
             clock: HlcClock::new(actor),
             time_source: self.time_source,

@@ -7,9 +7,20 @@ use crate::id::{ActorIdx, Id};
 /// `start counter → (end counter exclusive, leaf)` for one actor.
 type Ranges = BTreeMap<u64, (u64, u32)>;
 
+/// The most recently added range, kept out of the map while it keeps growing (typing
+/// appends ids one after another, which then costs O(1) instead of a map update each).
+#[derive(Clone, Copy, Debug)]
+struct Tail {
+    actor: ActorIdx,
+    start: u64,
+    end: u64,
+    leaf: u32,
+}
+
 #[derive(Clone, Debug, Default)]
 pub(crate) struct IdIndex {
     actors: Vec<Ranges>,
+    tail: Option<Tail>,
 }
 
 impl IdIndex {
@@ -21,8 +32,20 @@ impl IdIndex {
         &mut self.actors[i]
     }
 
+    /// Moves the tail range into the map.
+    fn flush(&mut self) {
+        if let Some(t) = self.tail.take() {
+            self.ranges_mut(t.actor).insert(t.start, (t.end, t.leaf));
+        }
+    }
+
     /// The leaf holding item `id`.
     pub(crate) fn get(&self, id: Id) -> Option<u32> {
+        if let Some(t) = self.tail {
+            if t.actor == id.actor && id.counter >= t.start && id.counter < t.end {
+                return Some(t.leaf);
+            }
+        }
         let ranges = self.actors.get(id.actor as usize)?;
         let (_, &(end, leaf)) = ranges.range(..=id.counter).next_back()?;
         (id.counter < end).then_some(leaf)
@@ -31,6 +54,7 @@ impl IdIndex {
     /// Records that items `start .. start+len` live in `leaf`, replacing whatever was recorded
     /// for any of them; adjacent ranges of the same leaf are merged.
     pub(crate) fn set(&mut self, start: Id, len: u64, leaf: u32) {
+        self.flush();
         let ranges = self.ranges_mut(start.actor);
         let (lo, hi) = (start.counter, start.counter + len);
         // Cut an entry that starts before `lo` and reaches into the range.
@@ -71,15 +95,20 @@ impl IdIndex {
 
     /// Records fresh ids `start .. start+len` (never recorded before) as living in `leaf`.
     pub(crate) fn insert_new(&mut self, start: Id, len: u64, leaf: u32) {
-        let ranges = self.ranges_mut(start.actor);
         let (lo, hi) = (start.counter, start.counter + len);
-        if let Some((_, entry)) = ranges.range_mut(..lo).next_back() {
-            if entry.0 == lo && entry.1 == leaf {
-                entry.0 = hi;
+        if let Some(t) = &mut self.tail {
+            if t.actor == start.actor && t.end == lo && t.leaf == leaf {
+                t.end = hi;
                 return;
             }
         }
-        ranges.insert(lo, (hi, leaf));
+        self.flush();
+        self.tail = Some(Tail {
+            actor: start.actor,
+            start: lo,
+            end: hi,
+            leaf,
+        });
     }
 }
 
@@ -101,7 +130,13 @@ mod tests {
         index.set(Id::new(0, 4), 3, 1);
         assert_eq!(index.actors[0].len(), 1, "ranges of one leaf merge back");
         index.insert_new(Id::new(0, 10), 5, 1);
-        assert_eq!(index.get(Id::new(0, 14)), Some(1));
-        assert_eq!(index.actors[0].len(), 1);
+        index.insert_new(Id::new(0, 15), 1, 1);
+        assert_eq!(index.get(Id::new(0, 15)), Some(1), "found in the tail");
+        index.insert_new(Id::new(1, 0), 2, 3);
+        assert_eq!(index.get(Id::new(0, 14)), Some(1), "found after the flush");
+        assert_eq!(index.get(Id::new(1, 1)), Some(3));
+        index.set(Id::new(1, 1), 1, 4);
+        assert_eq!(index.get(Id::new(1, 0)), Some(3));
+        assert_eq!(index.get(Id::new(1, 1)), Some(4));
     }
 }

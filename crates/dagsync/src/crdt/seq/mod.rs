@@ -15,6 +15,8 @@ mod run;
 pub(crate) use fenwick::Lane;
 pub(crate) use run::Run;
 
+use std::cell::Cell;
+
 use fenwick::Fenwick;
 use id_index::IdIndex;
 
@@ -81,6 +83,10 @@ pub(crate) struct Sequence {
     index: IdIndex,
     items: u64,
     utf16: u64,
+    /// The last leaf a position lookup landed in and its first visible index: edits cluster,
+    /// so the next lookup usually lands there again without a tree search. Cleared when a
+    /// change could move that leaf's start (a split, or weight changing in another leaf).
+    hint: Cell<Option<(u32, u64)>>,
 }
 
 impl Default for Sequence {
@@ -97,6 +103,7 @@ impl Default for Sequence {
             index: IdIndex::default(),
             items: 0,
             utf16: 0,
+            hint: Cell::new(None),
         }
     }
 }
@@ -159,8 +166,19 @@ impl Sequence {
 
     /// The cursor at the `index`-th visible item (`index` < visible length).
     pub(crate) fn find_visible(&self, index: u64) -> Option<Cursor> {
-        let (pos, before) = self.fenwick.find(index, Lane::Items)?;
-        let leaf = self.order[pos];
+        let (leaf, before) = match self.hint.get() {
+            Some((leaf, start))
+                if index >= start && index - start < self.leaves[leaf as usize].items =>
+            {
+                (leaf, start)
+            }
+            _ => {
+                let (pos, before) = self.fenwick.find(index, Lane::Items)?;
+                let leaf = self.order[pos];
+                self.hint.set(Some((leaf, before)));
+                (leaf, before)
+            }
+        };
         let mut rest = index - before;
         for (i, run) in self.leaves[leaf as usize].runs.iter().enumerate() {
             let visible = run.visible();
@@ -354,6 +372,9 @@ impl Sequence {
         if items == 0 && utf16 == 0 {
             return;
         }
+        if self.hint.get().is_some_and(|(hinted, _)| hinted != leaf) {
+            self.hint.set(None);
+        }
         let l = &mut self.leaves[leaf as usize];
         l.items = l.items.wrapping_add_signed(items);
         l.utf16 = l.utf16.wrapping_add_signed(utf16);
@@ -363,6 +384,7 @@ impl Sequence {
     }
 
     fn split_leaf<W: Weights + ?Sized>(&mut self, leaf: u32, w: &W) {
+        self.hint.set(None);
         let new_id = self.leaves.len() as u32;
         let old = &mut self.leaves[leaf as usize];
         let half = old.runs.len() / 2;

@@ -1,0 +1,5 @@
+//! Benchmark harness: engines behind one trait, a counting allocator, timing helpers.
+
+pub mod alloc;
+pub mod engines;
+pub mod measure;
