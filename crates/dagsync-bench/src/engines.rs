@@ -225,3 +225,89 @@ impl Engine for DiamondTypes {
         }
     }
 }
+
+/// Loro 1.x (`LoroDoc`), a widely used Rust CRDT library (the engine of `loro-crdt`).
+pub struct Loro;
+
+fn loro_doc(peer: u64) -> loro::LoroDoc {
+    let doc = loro::LoroDoc::new();
+    doc.set_peer_id(peer).expect("valid peer id");
+    doc
+}
+
+impl Engine for Loro {
+    fn name(&self) -> &'static str {
+        "loro"
+    }
+
+    fn replay_sequential(&self, trace: &Trace) -> Outcome {
+        let doc = loro_doc(1);
+        let text = doc.get_text("text");
+        for patch in trace.txns.iter().flat_map(|t| &t.patches) {
+            if patch.del > 0 {
+                text.delete(patch.pos, patch.del)
+                    .expect("trace delete in range");
+            }
+            if !patch.ins.is_empty() {
+                text.insert(patch.pos, &patch.ins)
+                    .expect("trace insert in range");
+            }
+            doc.commit();
+        }
+        let encoded = doc
+            .export(loro::ExportMode::Snapshot)
+            .expect("snapshot encodes")
+            .len();
+        Outcome {
+            text: text.to_string(),
+            encoded,
+            merge_time: None,
+        }
+    }
+
+    fn replay_concurrent(&self, _trace: &Trace) -> Option<Outcome> {
+        None
+    }
+
+    fn merge_concurrent(&self, edits: usize, seed: u64) -> Outcome {
+        let a = loro_doc(1);
+        a.get_text("text").insert(0, BASE).expect("base");
+        a.commit();
+        let b = a.fork();
+        b.set_peer_id(2).expect("valid peer id");
+        let fork_a = a.oplog_vv();
+        let fork_b = b.oplog_vv();
+        for (doc, seed) in [(&a, seed), (&b, seed + 1)] {
+            let text = doc.get_text("text");
+            for (insert, r) in script(edits, seed) {
+                let len = text.len_unicode();
+                if insert || len == 0 {
+                    text.insert(r as usize % (len + 1), "x").expect("in range");
+                } else {
+                    text.delete(r as usize % len, 1).expect("in range");
+                }
+                doc.commit();
+            }
+        }
+        let start = Instant::now();
+        let from_b = b
+            .export(loro::ExportMode::updates(&fork_b))
+            .expect("updates encode");
+        let from_a = a
+            .export(loro::ExportMode::updates(&fork_a))
+            .expect("updates encode");
+        a.import(&from_b).expect("b's edits import");
+        b.import(&from_a).expect("a's edits import");
+        let merge_time = start.elapsed();
+        let text = a.get_text("text").to_string();
+        assert_eq!(text, b.get_text("text").to_string(), "replicas converge");
+        Outcome {
+            text,
+            encoded: a
+                .export(loro::ExportMode::Snapshot)
+                .expect("snapshot")
+                .len(),
+            merge_time: Some(merge_time),
+        }
+    }
+}

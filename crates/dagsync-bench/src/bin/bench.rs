@@ -1,4 +1,5 @@
-//! `bench`: prints dagsync's numbers beside diamond-types' from the same run, as ratios.
+//! `bench`: prints dagsync's numbers beside diamond-types' and Loro's from the same run, as
+//! ratios.
 //!
 //! `bench [--runs N]` runs the standard table; `bench replay FILE...` replays trace files.
 
@@ -6,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use dagsync_bench::alloc::CountingAlloc;
-use dagsync_bench::engines::{replay, Dagsync, DiamondTypes, Engine, Outcome};
+use dagsync_bench::engines::{replay, Dagsync, DiamondTypes, Engine, Loro, Outcome};
 use dagsync_bench::measure::{measure, mib, ms, Measurement};
 use dagsync_traces::Trace;
 
@@ -20,7 +21,7 @@ struct Row {
 }
 
 fn engines() -> Vec<Box<dyn Engine>> {
-    vec![Box::new(Dagsync), Box::new(DiamondTypes)]
+    vec![Box::new(Dagsync), Box::new(DiamondTypes), Box::new(Loro)]
 }
 
 fn print_rows(rows: &[Row]) {
