@@ -67,6 +67,21 @@ impl Doc {
         }
     }
 
+    /// Slots for list items inserted by the operation with id `id` (item `k` has id `id + k`).
+    pub(crate) fn item_slots(&mut self, c: u32, id: Id, items: &[NewItem]) -> Vec<Slot> {
+        items
+            .iter()
+            .enumerate()
+            .map(|(k, item)| self.slot_for(c, id.plus(k as u64), None, &StoredNew::from(item)))
+            .collect()
+    }
+
+    /// Applies and records a local operation whose effect does not depend on positions.
+    fn apply_local(&mut self, op: StoredOp, id: Id) {
+        self.apply_op(&op, id);
+        self.record(op, id);
+    }
+
     pub(crate) fn item_of(&self, slot: &Slot) -> Item {
         match slot {
             Slot::Value(v) => Item::Value(v.clone()),
@@ -192,17 +207,7 @@ impl Doc {
         if len == 0 {
             return Ok(Vec::new());
         }
-        let slots: Vec<Slot> = items
-            .iter()
-            .enumerate()
-            .map(|(k, item)| {
-                let new = match item {
-                    NewItem::Value(v) => StoredNew::Value(v.clone()),
-                    NewItem::Container(kind) => StoredNew::Container(*kind),
-                };
-                self.slot_for(c, id.plus(k as u64), None, &new)
-            })
-            .collect();
+        let slots = self.item_slots(c, id, &items);
         let inserted: Vec<Item> = slots.iter().map(|s| self.item_of(s)).collect();
         let State::List(state) = &mut self.containers[c as usize].state else {
             return Err(DocError::UnknownContainer);
@@ -265,10 +270,7 @@ impl Doc {
             return Err(self.kind_error(c, ContainerKind::Map));
         };
         let pred = Self::observed(state.entries.get(key));
-        let value = match value {
-            NewItem::Value(v) => StoredNew::Value(v),
-            NewItem::Container(kind) => StoredNew::Container(kind),
-        };
+        let value = StoredNew::from(&value);
         let op = StoredOp {
             container: c,
             action: StoredAction::MapSet {
@@ -277,8 +279,7 @@ impl Doc {
                 pred,
             },
         };
-        self.apply_op(&op, id);
-        self.record(op, id);
+        self.apply_local(op, id);
         let State::Map(state) = &self.containers[c as usize].state else {
             return Err(DocError::UnknownContainer);
         };
@@ -307,8 +308,7 @@ impl Doc {
                 pred,
             },
         };
-        self.apply_op(&op, id);
-        self.record(op, id);
+        self.apply_local(op, id);
         Ok(())
     }
 
@@ -322,8 +322,7 @@ impl Doc {
             container: c,
             action: StoredAction::CounterAdd { delta },
         };
-        self.apply_op(&op, id);
-        self.record(op, id);
+        self.apply_local(op, id);
         Ok(())
     }
 
@@ -337,8 +336,7 @@ impl Doc {
             container: c,
             action: StoredAction::SetAdd { value },
         };
-        self.apply_op(&op, id);
-        self.record(op, id);
+        self.apply_local(op, id);
         Ok(())
     }
 
@@ -359,8 +357,7 @@ impl Doc {
                 observed,
             },
         };
-        self.apply_op(&op, id);
-        self.record(op, id);
+        self.apply_local(op, id);
         Ok(())
     }
 
@@ -370,17 +367,13 @@ impl Doc {
             return Err(self.kind_error(c, ContainerKind::Register));
         };
         let pred = Self::observed(Some(&state.entries));
-        let value = match value {
-            NewItem::Value(v) => StoredNew::Value(v),
-            NewItem::Container(kind) => StoredNew::Container(kind),
-        };
+        let value = StoredNew::from(&value);
         let id = self.next_id();
         let op = StoredOp {
             container: c,
             action: StoredAction::RegisterSet { value, pred },
         };
-        self.apply_op(&op, id);
-        self.record(op, id);
+        self.apply_local(op, id);
         Ok(())
     }
 

@@ -5,13 +5,22 @@ use crate::clock::Hlc;
 use crate::id::{ActorIdx, Id};
 use crate::value::Value;
 
-use super::types::ContainerKind;
+use super::types::{ContainerKind, NewItem};
 
 /// What an operation writes, with content kept compactly.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum StoredNew {
     Value(Value),
     Container(ContainerKind),
+}
+
+impl From<&NewItem> for StoredNew {
+    fn from(item: &NewItem) -> Self {
+        match item {
+            NewItem::Value(v) => StoredNew::Value(v.clone()),
+            NewItem::Container(kind) => StoredNew::Container(*kind),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -558,17 +558,7 @@ impl Doc {
                         (start, len)
                     }
                     InsertContent::Items(items) => {
-                        let slots: Vec<Slot> = items
-                            .iter()
-                            .enumerate()
-                            .map(|(k, item)| {
-                                let new = match item {
-                                    NewItem::Value(v) => StoredNew::Value(v.clone()),
-                                    NewItem::Container(kind) => StoredNew::Container(*kind),
-                                };
-                                self.slot_for(c, id.plus(k as u64), None, &new)
-                            })
-                            .collect();
+                        let slots = self.item_slots(c, id, items);
                         let inserted: Vec<Item> = if recording {
                             slots.iter().map(|s| self.item_of(s)).collect()
                         } else {
@@ -661,7 +651,7 @@ impl Doc {
             }
             OpAction::MapSet { key, value, pred } => StoredAction::MapSet {
                 key: key.clone(),
-                value: Self::import_new(value),
+                value: StoredNew::from(value),
                 pred: self.internal_ids(pred),
             },
             OpAction::MapDelete { key, pred } => StoredAction::MapDelete {
@@ -677,7 +667,7 @@ impl Doc {
                 observed: self.internal_ids(observed),
             },
             OpAction::RegisterSet { value, pred } => StoredAction::RegisterSet {
-                value: Self::import_new(value),
+                value: StoredNew::from(value),
                 pred: self.internal_ids(pred),
             },
         };
@@ -687,13 +677,6 @@ impl Doc {
         };
         self.apply_op(&op, id);
         Ok(op)
-    }
-
-    fn import_new(new: &NewItem) -> StoredNew {
-        match new {
-            NewItem::Value(v) => StoredNew::Value(v.clone()),
-            NewItem::Container(kind) => StoredNew::Container(*kind),
-        }
     }
 
     fn internal_ids(&self, ids: &[OpId]) -> Vec<Id> {
