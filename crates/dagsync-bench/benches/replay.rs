@@ -1,18 +1,23 @@
-//! Criterion versions of the trace replays (one transaction per edit).
+//! Criterion versions of the `bench` workloads: trace replays (one transaction per edit, final
+//! save) and the two-replica merge, for every engine. Long runs, so few samples.
 
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 
+use std::hint::black_box;
+use std::time::Duration;
+
 use criterion::{criterion_group, criterion_main, Criterion};
-use dagsync_bench::engines::{Dagsync, DiamondTypes, Engine, Loro};
+use dagsync_bench::workloads::runners;
 
 fn replays(c: &mut Criterion) {
     let mut group = c.benchmark_group("replay");
     group.sample_size(10);
-    for name in ["automerge-paper", "seph-blog1"] {
+    group.warm_up_time(Duration::from_secs(1));
+    for name in ["automerge-paper", "seph-blog1", "friendsforever"] {
         let trace = dagsync_traces::load(dagsync_traces::named(name)).expect("trace loads");
-        for engine in [&Dagsync as &dyn Engine, &DiamondTypes, &Loro] {
-            group.bench_function(format!("{name}/{}", engine.name()), |b| {
-                b.iter(|| engine.replay_sequential(&trace))
+        for runner in runners() {
+            group.bench_function(format!("{name}/{}", runner.name), |b| {
+                b.iter(|| (runner.replay)(black_box(&trace)).expect("replay succeeds"))
             });
         }
     }
@@ -22,9 +27,10 @@ fn replays(c: &mut Criterion) {
 fn merges(c: &mut Criterion) {
     let mut group = c.benchmark_group("merge");
     group.sample_size(10);
-    for engine in [&Dagsync as &dyn Engine, &DiamondTypes, &Loro] {
-        group.bench_function(format!("2x10k/{}", engine.name()), |b| {
-            b.iter(|| engine.merge_concurrent(10_000, 42))
+    group.warm_up_time(Duration::from_secs(1));
+    for runner in runners() {
+        group.bench_function(format!("2x10k/{}", runner.name), |b| {
+            b.iter(|| (runner.merge)(black_box(10_000), 42).expect("merge succeeds"))
         });
     }
     group.finish();

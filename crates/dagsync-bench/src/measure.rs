@@ -3,33 +3,51 @@
 use std::time::{Duration, Instant};
 
 use crate::alloc;
+use crate::engines::Result;
+use crate::workloads::Outcome;
 
 /// Time and memory of one workload.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Measurement {
-    /// Median wall time.
+    /// Median wall time of the measured runs.
     pub time: Duration,
-    /// Peak heap above the level before the run (max over runs), in bytes. Zero when the
-    /// counting allocator is not installed.
+    /// Median time of the workload's inner phase (see [`Outcome::phase`]), if it has one.
+    pub phase: Option<Duration>,
+    /// Peak heap above the level at the start of a run (the largest over the measured runs),
+    /// in bytes. Zero when the counting allocator is not the global allocator.
     pub peak_heap: usize,
 }
 
-/// Runs `work` once to warm up, then `runs` times; the median time and the largest peak.
-pub fn measure<T>(runs: usize, mut work: impl FnMut() -> T) -> (Measurement, T) {
-    let mut last = work();
+/// Runs `work` once to warm up, then `runs` times (at least once); returns the median time,
+/// the median phase, the largest peak and the last run's outcome. Stops at the first error.
+pub fn measure(
+    runs: usize,
+    mut work: impl FnMut() -> Result<Outcome>,
+) -> Result<(Measurement, Outcome)> {
+    let mut last = work()?;
     let mut times = Vec::with_capacity(runs);
+    let mut phases = Vec::with_capacity(runs);
     let mut peak_heap = 0;
     for _ in 0..runs.max(1) {
         drop(last);
         let base = alloc::reset_peak();
         let start = Instant::now();
-        last = work();
+        last = work()?;
         times.push(start.elapsed());
         peak_heap = peak_heap.max(alloc::peak().saturating_sub(base));
+        phases.extend(last.phase);
     }
-    times.sort();
-    let time = times[times.len() / 2];
-    (Measurement { time, peak_heap }, last)
+    let measurement = Measurement {
+        time: median(&mut times).unwrap_or_default(),
+        phase: median(&mut phases),
+        peak_heap,
+    };
+    Ok((measurement, last))
+}
+
+fn median(values: &mut [Duration]) -> Option<Duration> {
+    values.sort_unstable();
+    values.get(values.len() / 2).copied()
 }
 
 /// Milliseconds with one decimal.

@@ -91,7 +91,7 @@ impl Fuzzer {
     pub fn check_converged(&mut self) -> Result<(), String> {
         let first_json = self.docs[0].to_json().to_string();
         let first_heads = self.docs[0].heads();
-        for (i, doc) in self.docs.iter().enumerate().skip(1) {
+        for (i, doc) in self.docs.iter_mut().enumerate().skip(1) {
             if doc.heads() != first_heads {
                 return Err(format!("replica {i} has other heads than replica 0"));
             }

@@ -107,6 +107,12 @@ pub enum DocError {
     /// No container with this id exists in the document.
     #[error("no such container")]
     UnknownContainer,
+    /// No change with this hash is in the history.
+    #[error("no change {0} in the history")]
+    UnknownChange(crate::ChangeHash),
+    /// The document's own history could not be replayed (a bug: please report it).
+    #[error("the history could not be replayed: {0}")]
+    InconsistentHistory(String),
     /// The document is a read-only view.
     #[error("the document is read-only")]
     ReadOnly,

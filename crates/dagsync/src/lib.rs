@@ -5,6 +5,7 @@
 mod actor;
 pub mod clock;
 pub mod crdt;
+mod dag;
 mod doc;
 mod encoding;
 mod error;
@@ -12,10 +13,11 @@ mod id;
 mod value;
 
 pub use actor::{ActorId, ParseActorError};
+pub use dag::{ChangeHash, ParseHashError};
 pub use doc::{
     ApplyReport, Change, ChangeId, ContainerId, ContainerKind, CounterMut, Doc, Event,
-    InsertContent, Item, ListMut, MapMut, NewItem, Op, OpAction, Origin, Patch, PatchAction,
-    PathElem, RegisterMut, SetMut, TextMut,
+    HistoryEntry, InsertContent, Item, ListMut, MapMut, NewItem, Op, OpAction, Origin, Patch,
+    PatchAction, PathElem, RegisterMut, SetMut, TextMut,
 };
 pub use error::{ApplyError, DecodeError, DocError, Result};
 pub use value::Value;

@@ -33,7 +33,7 @@ fn converged_replicas_save_and_load_identically() {
         fuzzer.sync_all();
         let json = fuzzer.docs[0].to_json().to_string();
         let bytes = fuzzer.docs[1].save();
-        let loaded = dagsync::Doc::load(&bytes, dagsync::ActorId([99; 32])).unwrap();
+        let mut loaded = dagsync::Doc::load(&bytes, dagsync::ActorId([99; 32])).unwrap();
         assert_eq!(loaded.to_json().to_string(), json, "seed {seed}");
         assert_eq!(loaded.heads(), fuzzer.docs[0].heads());
     }

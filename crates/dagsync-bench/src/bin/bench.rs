@@ -1,178 +1,248 @@
-//! `bench`: prints dagsync's numbers beside diamond-types' and Loro's from the same run, as
-//! ratios.
+//! `bench`: dagsync's numbers beside diamond-types' and Loro's from the same run, with
+//! ratios dagsync ÷ other.
 //!
-//! `bench [--runs N]` runs the standard table; `bench replay FILE...` replays trace files.
+//! ```text
+//! bench [--runs N] [--edits N] [--seed N] [--engines a,b]   the standard table
+//! bench replay [--runs N] [--engines a,b] FILE.json.gz...   replay trace files
+//! ```
 
+use std::path::Path;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use dagsync_bench::alloc::CountingAlloc;
-use dagsync_bench::engines::{replay, Dagsync, DiamondTypes, Engine, Loro, Outcome};
 use dagsync_bench::measure::{measure, mib, ms, Measurement};
-use dagsync_traces::Trace;
+use dagsync_bench::workloads::{first_difference, runners, Outcome, Runner};
+use dagsync_traces::{Kind, Trace};
 
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc;
 
-struct Row {
-    workload: String,
-    engine: &'static str,
-    result: Option<(Measurement, Outcome)>,
+const USAGE: &str = "usage:
+  bench [--runs N] [--edits N] [--seed N] [--engines NAME,...]
+      trace replays (one transaction per edit, final save) and a merge of two replicas with
+      N (default 10000) concurrent random edits each
+  bench replay [--runs N] [--engines NAME,...] FILE.json.gz...
+      replays trace files (sequential or concurrent, detected), checks endContent
+options:
+  --runs N       measured runs per workload after one warm-up run (default 5); time is the median
+  --engines L    comma-separated subset of: dagsync, diamond-types, loro (default: all built;
+                 loro needs the default `loro` feature)";
+
+struct Options {
+    runs: usize,
+    edits: usize,
+    seed: u64,
+    runners: Vec<Runner>,
+    files: Option<Vec<String>>,
 }
 
-fn engines() -> Vec<Box<dyn Engine>> {
-    vec![Box::new(Dagsync), Box::new(DiamondTypes), Box::new(Loro)]
-}
-
-fn print_rows(rows: &[Row]) {
-    println!(
-        "{:<34} {:<14} {:>11} {:>11} {:>12} {:>9} {:>9}",
-        "workload", "engine", "time", "peak heap", "encoded B", "time ×", "heap ×"
-    );
-    let mut base: Option<&Measurement> = None;
-    for row in rows {
-        let Some((m, outcome)) = &row.result else {
-            println!("{:<34} {:<14} {:>11}", row.workload, row.engine, "n/a");
-            continue;
+fn parse_args() -> Result<Options, String> {
+    let mut options = Options {
+        runs: 5,
+        edits: 10_000,
+        seed: 42,
+        runners: runners(),
+        files: None,
+    };
+    let mut args = std::env::args().skip(1);
+    let mut files = Vec::new();
+    let mut replay = false;
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| {
+            args.next()
+                .ok_or_else(|| format!("{name} needs a value\n{USAGE}"))
         };
-        if row.engine == "dagsync" {
-            base = Some(m);
+        let number = |name: &str, v: String| {
+            v.parse::<u64>()
+                .map_err(|_| format!("{name}: not a number: {v:?}\n{USAGE}"))
+        };
+        match arg.as_str() {
+            "--runs" => options.runs = number("--runs", value("--runs")?)?.max(1) as usize,
+            "--edits" => options.edits = number("--edits", value("--edits")?)? as usize,
+            "--seed" => options.seed = number("--seed", value("--seed")?)?,
+            "--engines" => {
+                let list = value("--engines")?;
+                let all = runners();
+                options.runners = Vec::new();
+                for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                    let runner = all
+                        .iter()
+                        .find(|r| r.name == name)
+                        .ok_or_else(|| format!("unknown engine {name:?}\n{USAGE}"))?;
+                    if !options.runners.iter().any(|r| r.name == name) {
+                        options.runners.push(*runner);
+                    }
+                }
+                // dagsync first: the ratios are relative to it.
+                options.runners.sort_by_key(|r| r.name != "dagsync");
+            }
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            "replay" if !replay && files.is_empty() => replay = true,
+            _ if replay && !arg.starts_with("--") => files.push(arg),
+            _ => return Err(format!("unexpected argument {arg:?}\n{USAGE}")),
         }
-        let (time_ratio, heap_ratio) = match base {
-            Some(b) if row.engine != "dagsync" => (
-                format!("{:.2}", b.time.as_secs_f64() / m.time.as_secs_f64()),
+    }
+    if replay {
+        if files.is_empty() {
+            return Err(format!("replay needs at least one file\n{USAGE}"));
+        }
+        options.files = Some(files);
+    }
+    if options.runners.is_empty() {
+        return Err(format!("no engines selected\n{USAGE}"));
+    }
+    Ok(options)
+}
+
+/// Prints rows as they are measured; the ratio columns compare with the workload's dagsync row.
+struct Table {
+    base: Option<Measurement>,
+    failures: Vec<String>,
+}
+
+impl Table {
+    fn new(runs: usize) -> Table {
+        println!(
+            "median of {runs} runs after a warm-up; peak heap above the level at the start of a \
+             run; ratios = dagsync / other (below 1: dagsync faster / smaller)"
+        );
+        println!(
+            "{:<40} {:<14} {:>10} {:>10} {:>11} {:>10} {:>7} {:>7}",
+            "workload", "engine", "time", "merge", "peak heap", "saved B", "time×", "heap×"
+        );
+        Table {
+            base: None,
+            failures: Vec::new(),
+        }
+    }
+
+    fn start_workload(&mut self) {
+        self.base = None;
+    }
+
+    fn row(
+        &mut self,
+        workload: &str,
+        engine: &str,
+        result: Result<(Measurement, Outcome), String>,
+    ) {
+        let (m, outcome) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                println!("{workload:<40} {engine:<14} {:>10}", "FAILED");
+                self.failures.push(format!("{workload}: {engine}: {e}"));
+                return;
+            }
+        };
+        let (time_ratio, heap_ratio) = match self.base {
+            Some(b) if engine != "dagsync" => (
+                format!(
+                    "{:.2}",
+                    b.time.as_secs_f64() / m.time.as_secs_f64().max(1e-9)
+                ),
                 format!("{:.2}", b.peak_heap as f64 / m.peak_heap.max(1) as f64),
             ),
             _ => (String::new(), String::new()),
         };
+        if engine == "dagsync" {
+            self.base = Some(m);
+        }
         println!(
-            "{:<34} {:<14} {:>11} {:>11} {:>12} {:>9} {:>9}",
-            row.workload,
-            row.engine,
+            "{:<40} {:<14} {:>10} {:>10} {:>11} {:>10} {:>7} {:>7}",
+            workload,
+            engine,
             ms(m.time),
+            m.phase.map(ms).unwrap_or_default(),
             mib(m.peak_heap),
-            outcome.encoded,
+            outcome.saved.map(|n| n.to_string()).unwrap_or_default(),
             time_ratio,
             heap_ratio
         );
     }
-    println!("(× columns: dagsync divided by the engine on that line; below 1 means dagsync is faster/smaller)");
-}
 
-/// Replays `trace` with every engine; `Err` when an engine's text differs from endContent.
-fn replay_rows(label: &str, trace: &Trace, runs: usize) -> Result<Vec<Row>, String> {
-    let mut rows = Vec::new();
-    for engine in engines() {
-        let result = if replay(engine.as_ref(), trace).is_some() {
-            let (m, outcome) = measure(runs, || replay(engine.as_ref(), trace));
-            outcome.map(|o| (m, o))
-        } else {
-            None
-        };
-        if let Some((_, outcome)) = &result {
-            if outcome.text != trace.end_content {
-                let at = outcome
-                    .text
-                    .chars()
-                    .zip(trace.end_content.chars())
-                    .position(|(a, b)| a != b)
-                    .unwrap_or(
-                        outcome
-                            .text
-                            .chars()
-                            .count()
-                            .min(trace.end_content.chars().count()),
-                    );
-                return Err(format!(
-                    "{label}: {} does not reproduce endContent (first difference at char {at})",
-                    engine.name()
-                ));
-            }
+    fn finish(self) -> ExitCode {
+        if self.failures.is_empty() {
+            return ExitCode::SUCCESS;
         }
-        rows.push(Row {
-            workload: label.to_owned(),
-            engine: engine.name(),
-            result,
-        });
+        for failure in &self.failures {
+            eprintln!("bench: FAILED {failure}");
+        }
+        ExitCode::FAILURE
     }
-    Ok(rows)
 }
 
-fn merge_rows(edits: usize, runs: usize) -> Vec<Row> {
-    engines()
-        .into_iter()
-        .map(|engine| {
-            let mut times: Vec<Duration> = Vec::new();
-            let (m, outcome) = measure(runs, || {
-                let o = engine.merge_concurrent(edits, 42);
-                times.push(o.merge_time.unwrap_or_default());
-                o
+/// Replays `trace` with every engine and checks the text against endContent.
+fn replay_rows(table: &mut Table, label: &str, trace: &Trace, options: &Options) {
+    table.start_workload();
+    for runner in &options.runners {
+        let result = measure(options.runs, || (runner.replay)(trace))
+            .map_err(|e| e.to_string())
+            .and_then(|(m, outcome)| {
+                if outcome.text == trace.end_content {
+                    Ok((m, outcome))
+                } else {
+                    Err(format!(
+                        "final text differs from endContent at char {} (text has {} chars, \
+                         endContent {})",
+                        first_difference(&outcome.text, &trace.end_content),
+                        outcome.text.chars().count(),
+                        trace.end_content.chars().count()
+                    ))
+                }
             });
-            times.sort();
-            let merge = Measurement {
-                time: times[times.len() / 2],
-                peak_heap: m.peak_heap,
-            };
-            Row {
-                workload: format!("merge 2×{}k concurrent edits", edits / 1000),
-                engine: engine.name(),
-                result: Some((merge, outcome)),
-            }
-        })
-        .collect()
+        table.row(label, runner.name, result);
+    }
 }
 
-fn load(path: &std::path::Path) -> Result<Trace, String> {
-    dagsync_traces::load(path).map_err(|e| e.to_string())
+fn describe(trace: &Trace) -> String {
+    match trace.kind {
+        Kind::Sequential => format!("{} edits", trace.patch_count()),
+        Kind::Concurrent => format!("{} agents, {} edits", trace.num_agents, trace.patch_count()),
+    }
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut runs = 5;
-    let mut rest = Vec::new();
-    let mut iter = args.into_iter();
-    while let Some(arg) = iter.next() {
-        if arg == "--runs" {
-            runs = iter.next().and_then(|n| n.parse().ok()).unwrap_or(runs);
-        } else {
-            rest.push(arg);
-        }
-    }
-    let result = match rest.first().map(String::as_str) {
-        Some("replay") if rest.len() > 1 => (|| {
-            let mut rows = Vec::new();
-            for file in &rest[1..] {
-                let path = std::path::Path::new(file);
-                let trace = load(path)?;
-                let label = path
-                    .file_name()
-                    .map_or(file.clone(), |n| n.to_string_lossy().into_owned());
-                rows.extend(replay_rows(&label, &trace, runs)?);
-            }
-            Ok(rows)
-        })(),
-        None => (|| {
-            let mut rows = Vec::new();
-            for name in ["automerge-paper", "seph-blog1", "friendsforever"] {
-                let trace = load(&dagsync_traces::named(name))?;
-                let label = format!("{name} ({} edits)", trace.patch_count());
-                rows.extend(replay_rows(&label, &trace, runs)?);
-            }
-            rows.extend(merge_rows(10_000, runs));
-            Ok(rows)
-        })(),
-        Some(_) => {
-            Err("usage: bench [--runs N] | bench [--runs N] replay FILE.json.gz...".to_owned())
+    let options = match parse_args() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
         }
     };
-    match result {
-        Ok(rows) => {
-            print_rows(&rows);
-            ExitCode::SUCCESS
+    let mut table = Table::new(options.runs);
+    match &options.files {
+        Some(files) => {
+            for file in files {
+                let label = Path::new(file)
+                    .file_name()
+                    .map_or(file.clone(), |n| n.to_string_lossy().into_owned());
+                match dagsync_traces::load(file) {
+                    Ok(trace) => replay_rows(&mut table, &label, &trace, &options),
+                    Err(e) => table.failures.push(format!("{file}: {e}")),
+                }
+            }
         }
-        Err(e) => {
-            eprintln!("bench: {e}");
-            ExitCode::FAILURE
+        None => {
+            for name in ["automerge-paper", "seph-blog1", "friendsforever"] {
+                match dagsync_traces::load(dagsync_traces::named(name)) {
+                    Ok(trace) => {
+                        let label = format!("{name} ({})", describe(&trace));
+                        replay_rows(&mut table, &label, &trace, &options);
+                    }
+                    Err(e) => table.failures.push(format!("{name}: {e}")),
+                }
+            }
+            let label = format!("merge 2 replicas × {} edits", options.edits);
+            table.start_workload();
+            for runner in &options.runners {
+                let result = measure(options.runs, || (runner.merge)(options.edits, options.seed))
+                    .map_err(|e| e.to_string());
+                table.row(&label, runner.name, result);
+            }
         }
     }
+    table.finish()
 }

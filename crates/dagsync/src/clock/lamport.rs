@@ -25,3 +25,31 @@ impl fmt::Display for OpId {
         write!(f, "{}@{}", self.counter, &self.actor.to_hex()[..8])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn a(n: u8) -> ActorId {
+        ActorId([n; 32])
+    }
+
+    #[test]
+    fn ordered_by_counter_then_actor() {
+        assert!(OpId::new(1, a(9)) < OpId::new(2, a(1)));
+        assert!(OpId::new(2, a(1)) < OpId::new(2, a(2)));
+        assert_eq!(
+            OpId::new(2, a(1)),
+            OpId {
+                counter: 2,
+                actor: a(1)
+            }
+        );
+    }
+
+    #[test]
+    fn displays_counter_and_short_actor() {
+        assert_eq!(OpId::new(3, a(0xab)).to_string(), "3@abababab");
+        assert_eq!(OpId::new(0, a(0)).to_string(), "0@00000000");
+    }
+}

@@ -2,6 +2,7 @@
 //! inserted content pointing into the containers' arenas instead of being copied.
 
 use crate::clock::Hlc;
+use crate::dag::ChangeHash;
 use crate::id::{ActorIdx, Id};
 use crate::value::Value;
 
@@ -139,4 +140,6 @@ pub(crate) struct StoredChange {
     pub(crate) time: Hlc,
     pub(crate) message: Option<String>,
     pub(crate) ops: Vec<StoredOp>,
+    /// Its hash, once sealed (every change but the open local one).
+    pub(crate) hash: Option<ChangeHash>,
 }

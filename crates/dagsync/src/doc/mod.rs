@@ -2,6 +2,7 @@
 //! operations become changes of the history, and merged with changes from other replicas.
 
 mod handles;
+mod history;
 mod json;
 mod local;
 mod log;
@@ -17,12 +18,13 @@ use std::fmt;
 
 pub use handles::{CounterMut, ListMut, MapMut, RegisterMut, SetMut, TextMut};
 pub use types::{
-    ApplyReport, Change, ChangeId, ContainerId, ContainerKind, Event, InsertContent, Item, NewItem,
-    Op, OpAction, Origin, Patch, PatchAction, PathElem,
+    ApplyReport, Change, ChangeId, ContainerId, ContainerKind, Event, HistoryEntry, InsertContent,
+    Item, NewItem, Op, OpAction, Origin, Patch, PatchAction, PathElem,
 };
 
 use crate::actor::ActorId;
 use crate::clock::{HlcClock, OpId, VersionVector};
+use crate::dag::ChangeHash;
 use crate::error::DocError;
 use crate::id::{ActorIdx, Id};
 use log::{StoredChange, StoredOp};
@@ -89,8 +91,10 @@ pub struct Doc {
     time_source: fn() -> u64,
     subscribers: Vec<(u64, Subscriber)>,
     next_subscriber: u64,
-    /// Remote changes waiting for their dependencies.
-    queue: HashMap<ChangeId, Change>,
+    /// Sealed changes by hash.
+    by_hash: FxHashMap<ChangeHash, u32>,
+    /// Remote changes waiting for their dependencies, by hash.
+    queue: HashMap<ChangeHash, Change>,
     read_only: bool,
 }
 
@@ -123,6 +127,7 @@ impl Doc {
             time_source: zero_time,
             subscribers: Vec::new(),
             next_subscriber: 0,
+            by_hash: FxHashMap::default(),
             queue: HashMap::new(),
             read_only: false,
         };
@@ -147,9 +152,15 @@ impl Doc {
         &self.version
     }
 
-    /// The ids of the changes no other change depends on, sorted.
-    pub fn heads(&self) -> Vec<ChangeId> {
-        let mut heads: Vec<ChangeId> = self.heads.iter().map(|&i| self.change_id(i)).collect();
+    /// The hashes of the changes no other change depends on, sorted: they name this version
+    /// exactly. Seals the open local change, so the heads stay valid names of this version.
+    pub fn heads(&mut self) -> Vec<ChangeHash> {
+        self.seal();
+        let mut heads: Vec<ChangeHash> = self
+            .heads
+            .iter()
+            .filter_map(|&i| self.changes[i as usize].hash)
+            .collect();
         heads.sort();
         heads
     }
@@ -359,6 +370,10 @@ impl Doc {
                 open
             }
             _ => {
+                // A change with a message depends on the open change, which must be sealed.
+                if let Some(open) = self.open_change.take() {
+                    self.seal_change(open);
+                }
                 let physical = (self.time_source)();
                 let time = self.clock.now(physical);
                 let seq = self.by_actor[self.local as usize].len() as u64 + 1;
@@ -371,9 +386,14 @@ impl Doc {
                     time,
                     message: message.map(str::to_owned),
                     ops: std::mem::take(&mut self.pending),
+                    hash: None,
                 };
                 let index = self.push_change(change);
-                self.open_change = message.is_none().then_some(index);
+                if message.is_some() {
+                    self.seal_change(index);
+                } else {
+                    self.open_change = Some(index);
+                }
                 index
             }
         };
@@ -399,7 +419,16 @@ impl Doc {
     /// Seals the open local change: later commits start a new change.
     fn seal(&mut self) {
         self.commit(None);
-        self.open_change = None;
+        if let Some(open) = self.open_change.take() {
+            self.seal_change(open);
+        }
+    }
+
+    /// Computes and records the hash of change `index`, which no longer changes.
+    fn seal_change(&mut self, index: u32) {
+        let hash = crate::dag::hash_change(&self.export_change(index));
+        self.changes[index as usize].hash = Some(hash);
+        self.by_hash.insert(hash, index);
     }
 
     /// A copy of this document whose local edits are attributed to `actor` (pending edits are
@@ -428,6 +457,7 @@ impl Doc {
             time_source: self.time_source,
             subscribers: Vec::new(),
             next_subscriber: 0,
+            by_hash: self.by_hash.clone(),
             queue: self.queue.clone(),
             read_only: false,
         };

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::actor::ActorId;
 use crate::clock::{OpId, VersionVector};
 use crate::crdt::seq::{Run, Uniform};
+use crate::dag::ChangeHash;
 use crate::error::ApplyError;
 use crate::id::Id;
 
@@ -58,7 +59,7 @@ impl Doc {
         self.by_actor[actor as usize].get(seq).copied()
     }
 
-    fn export_change(&self, index: u32) -> Change {
+    pub(super) fn export_change(&self, index: u32) -> Change {
         let stored = &self.changes[index as usize];
         let mut counter = stored.start_op;
         let ops = stored
@@ -73,7 +74,12 @@ impl Doc {
         Change {
             actor: self.actors[stored.actor as usize],
             seq: stored.seq,
-            deps: stored.deps.iter().map(|&d| self.change_id(d)).collect(),
+            // A change's dependencies are always sealed (see `Doc::commit`), so have hashes.
+            deps: stored
+                .deps
+                .iter()
+                .filter_map(|&d| self.changes[d as usize].hash)
+                .collect(),
             start_op: stored.start_op,
             time: stored.time,
             message: stored.message.clone(),
@@ -163,10 +169,6 @@ impl Doc {
         after > 0 && op.counter < self.changes[changes[after - 1] as usize].end_op
     }
 
-    fn applied(&self, id: &ChangeId) -> bool {
-        id.seq <= self.version.get(&id.actor)
-    }
-
     /// Applies changes from other replicas, in any order: a change waits (is reported as
     /// pending) until the changes it depends on are here; a change already applied is a
     /// no-op. Every change that becomes applicable is validated first; if one is invalid the
@@ -184,47 +186,60 @@ impl Doc {
         }
         self.seal();
         let mut candidates = self.queue.clone();
-        let mut fresh = Vec::new();
         for change in changes {
-            let id = change.id();
-            if self.applied(&id) || candidates.contains_key(&id) {
+            let hash = crate::dag::hash_change(&change);
+            if self.by_hash.contains_key(&hash) || candidates.contains_key(&hash) {
                 continue;
             }
-            fresh.push(id);
-            candidates.insert(id, change);
+            if change.seq <= self.version.get(&change.actor) {
+                return Err(ApplyError::Invalid {
+                    actor: change.actor,
+                    seq: change.seq,
+                    what: "another change with this author and sequence number is already applied"
+                        .to_owned(),
+                });
+            }
+            candidates.insert(hash, change);
         }
         // Plan a causal order over the buffered and the new changes.
         let mut version = self.version.clone();
-        let mut order: Vec<ChangeId> = Vec::new();
+        let mut planned: std::collections::HashSet<ChangeHash> = Default::default();
+        let mut order: Vec<ChangeHash> = Vec::new();
         loop {
-            let mut ready: Vec<ChangeId> = candidates
+            let mut ready: Vec<(ChangeId, ChangeHash)> = candidates
                 .iter()
-                .filter(|(id, change)| {
-                    id.seq == version.get(&id.actor) + 1
-                        && change.deps.iter().all(|d| d.seq <= version.get(&d.actor))
+                .filter(|(hash, change)| {
+                    !planned.contains(*hash)
+                        && change.seq == version.get(&change.actor) + 1
+                        && change
+                            .deps
+                            .iter()
+                            .all(|d| self.by_hash.contains_key(d) || planned.contains(d))
                 })
-                .map(|(id, _)| *id)
+                .map(|(hash, change)| (change.id(), *hash))
                 .collect();
             if ready.is_empty() {
                 break;
             }
             ready.sort();
-            for id in ready {
+            ready.dedup_by_key(|(id, _)| *id);
+            for (id, hash) in ready {
                 version.set(id.actor, id.seq);
-                order.push(id);
+                planned.insert(hash);
+                order.push(hash);
             }
         }
         // Validate all of them before applying any.
         let mut overlay = Overlay::default();
-        for id in &order {
-            if let Some(change) = candidates.get(id) {
+        for hash in &order {
+            if let Some(change) = candidates.get(hash) {
                 self.validate(change, &mut overlay)?;
             }
         }
         let mut patches_before = self.patches.len();
-        for id in &order {
-            if let Some(change) = candidates.remove(id) {
-                self.apply_change(change)?;
+        for hash in &order {
+            if let Some(change) = candidates.remove(hash) {
+                self.apply_change(change, *hash)?;
                 patches_before = patches_before.min(self.patches.len());
             }
         }
@@ -447,7 +462,7 @@ impl Doc {
     }
 
     /// Applies a validated change.
-    fn apply_change(&mut self, change: Change) -> Result<(), ApplyError> {
+    fn apply_change(&mut self, change: Change, hash: ChangeHash) -> Result<(), ApplyError> {
         let invalid = |what: &str| ApplyError::Invalid {
             actor: change.actor,
             seq: change.seq,
@@ -458,7 +473,9 @@ impl Doc {
             .deps
             .iter()
             .map(|d| {
-                self.change_index(d)
+                self.by_hash
+                    .get(d)
+                    .copied()
                     .ok_or_else(|| invalid("unknown dependency"))
             })
             .collect::<Result<Vec<u32>, _>>()?;
@@ -485,7 +502,7 @@ impl Doc {
             stored_ops.push(stored);
         }
         self.next_counter = self.next_counter.max(counter);
-        self.push_change(StoredChange {
+        let index = self.push_change(StoredChange {
             actor,
             seq: change.seq,
             deps,
@@ -494,7 +511,9 @@ impl Doc {
             time: change.time,
             message: change.message,
             ops: stored_ops,
+            hash: Some(hash),
         });
+        self.by_hash.insert(hash, index);
         Ok(())
     }
 

@@ -305,7 +305,7 @@ fn invalid_changes_are_rejected_and_change_nothing() {
     // A batch with one bad change applies none of it.
     let mut bad_second = original.clone();
     bad_second.seq += 1;
-    bad_second.deps = vec![original.id()];
+    bad_second.deps = vec![crate::dag::hash_change(&original)];
     bad_second.start_op += 10;
     bad_second.ops[0].container = ContainerId::Child {
         op: OpId::new(1, actor(1)),

@@ -4,6 +4,7 @@ use std::fmt;
 
 use crate::actor::ActorId;
 use crate::clock::{Hlc, OpId};
+use crate::dag::ChangeHash;
 use crate::value::Value;
 
 /// The kind of a container.
@@ -136,8 +137,8 @@ pub struct Change {
     pub actor: ActorId,
     /// The author's sequence number, starting at 1.
     pub seq: u64,
-    /// Changes this one depends on (the author's heads when it was made).
-    pub deps: Vec<ChangeId>,
+    /// Hashes of the changes this one depends on (the author's heads when it was made).
+    pub deps: Vec<ChangeHash>,
     /// Counter of the first operation; operation `i` has counter `start_op + (ops before it)`.
     pub start_op: u64,
     /// When the change was made.
@@ -377,6 +378,23 @@ pub struct Event {
     pub origin: Origin,
     /// What changed, in order.
     pub patches: Vec<Patch>,
+}
+
+/// One change of the history, as listed by [`crate::Doc::history`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryEntry {
+    /// The change's hash.
+    pub hash: ChangeHash,
+    /// Its author.
+    pub actor: ActorId,
+    /// The author's sequence number.
+    pub seq: u64,
+    /// Hashes of the changes it depends on.
+    pub deps: Vec<ChangeHash>,
+    /// When it was made.
+    pub time: Hlc,
+    /// Its commit message.
+    pub message: Option<String>,
 }
 
 /// The outcome of [`crate::Doc::apply_changes`].

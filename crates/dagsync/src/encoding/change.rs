@@ -4,9 +4,8 @@ use super::bytes::{Reader, Writer};
 use super::value::{read_value, write_value};
 use crate::actor::ActorId;
 use crate::clock::{Hlc, OpId};
-use crate::doc::{
-    Change, ChangeId, ContainerId, ContainerKind, InsertContent, NewItem, Op, OpAction,
-};
+use crate::dag::ChangeHash;
+use crate::doc::{Change, ContainerId, ContainerKind, InsertContent, NewItem, Op, OpAction};
 use crate::error::{DecodeError, Result};
 
 /// Smallest encoded change: actor, seq, deps, start, 3 time fields, message flag, op count.
@@ -23,7 +22,6 @@ impl ActorTable {
         for change in changes {
             actors.push(change.actor);
             actors.push(change.time.actor);
-            actors.extend(change.deps.iter().map(|d| d.actor));
             for op in &change.ops {
                 op_actors(op, &mut actors);
             }
@@ -158,8 +156,7 @@ pub(crate) fn write_change(w: &mut Writer, t: &ActorTable, change: &Change) {
     w.varint(change.seq);
     w.len(change.deps.len());
     for dep in &change.deps {
-        w.varint(t.index(&dep.actor));
-        w.varint(dep.seq);
+        w.bytes(&dep.0);
     }
     w.varint(change.start_op);
     w.varint(change.time.millis);
@@ -181,14 +178,10 @@ pub(crate) fn write_change(w: &mut Writer, t: &ActorTable, change: &Change) {
 pub(crate) fn read_change(r: &mut Reader<'_>, t: &ActorTable) -> Result<Change> {
     let actor = t.read_actor(r)?;
     let seq = r.varint()?;
-    let dep_count = r.len(2)?;
+    let dep_count = r.len(32)?;
     let mut deps = Vec::with_capacity(dep_count);
     for _ in 0..dep_count {
-        let actor = t.read_actor(r)?;
-        deps.push(ChangeId {
-            actor,
-            seq: r.varint()?,
-        });
+        deps.push(ChangeHash(r.array()?));
     }
     let start_op = r.varint()?;
     let millis = r.varint()?;
@@ -404,4 +397,14 @@ pub(crate) fn read_changes(r: &mut Reader<'_>) -> Result<Vec<Change>> {
         changes.push(read_change(r, &table)?);
     }
     Ok(changes)
+}
+
+/// The canonical bytes of one change, which its hash covers: its own actor table, then the
+/// change exactly as [`write_change`] writes it.
+pub(crate) fn canonical_change(change: &Change) -> Vec<u8> {
+    let table = ActorTable::of(std::slice::from_ref(change));
+    let mut w = Writer::default();
+    table.write(&mut w);
+    write_change(&mut w, &table, change);
+    w.buf
 }

@@ -5,4 +5,5 @@ mod change;
 mod chunk;
 mod value;
 
+pub(crate) use change::canonical_change;
 pub(crate) use chunk::{decode_chunk, encode_chunk, ChunkType};

@@ -1,0 +1,76 @@
+//! Change hashes.
+
+use std::fmt;
+use std::str::FromStr;
+
+use sha2::{Digest, Sha256};
+
+use crate::doc::Change;
+use crate::encoding::canonical_change;
+
+/// The id of a change: SHA-256 of its canonical encoding (which includes its dependencies'
+/// hashes, making the history a Merkle-DAG).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ChangeHash(pub [u8; 32]);
+
+impl ChangeHash {
+    /// Lower-case hex (64 characters).
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+impl fmt::Display for ChangeHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl fmt::Debug for ChangeHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ChangeHash({})", &self.to_hex()[..12])
+    }
+}
+
+/// Why a string is not a change hash.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a change hash is 64 hex characters")]
+pub struct ParseHashError;
+
+impl FromStr for ChangeHash {
+    type Err = ParseHashError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bytes = s.as_bytes();
+        if bytes.len() != 64 {
+            return Err(ParseHashError);
+        }
+        let mut out = [0u8; 32];
+        for (slot, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+            let digit = |c: u8| (c as char).to_digit(16).ok_or(ParseHashError);
+            *slot = (digit(pair[0])? << 4 | digit(pair[1])?) as u8;
+        }
+        Ok(ChangeHash(out))
+    }
+}
+
+/// The hash of a change: SHA-256 over a domain tag and its canonical encoding.
+pub(crate) fn hash_change(change: &Change) -> ChangeHash {
+    let mut hasher = Sha256::new();
+    hasher.update(b"dagsync change v1\0");
+    hasher.update(canonical_change(change));
+    ChangeHash(hasher.finalize().into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_round_trips() {
+        let hash = ChangeHash(core::array::from_fn(|i| (i * 7) as u8));
+        assert_eq!(hash.to_hex().parse::<ChangeHash>(), Ok(hash));
+        assert!("zz".parse::<ChangeHash>().is_err());
+        assert!("é".repeat(32).parse::<ChangeHash>().is_err());
+    }
+}

@@ -1,0 +1,7 @@
+//! The history as a Merkle-DAG: changes named by the SHA-256 hash of their canonical encoding,
+//! so naming a change names its whole causal past.
+
+mod hash;
+
+pub(crate) use hash::hash_change;
+pub use hash::{ChangeHash, ParseHashError};
