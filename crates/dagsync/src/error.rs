@@ -74,6 +74,17 @@ pub enum DecodeError {
     /// Bytes remain after the structure ended.
     #[error("{0} unexpected trailing bytes")]
     TrailingBytes(usize),
+    /// The compressed body does not inflate to its declared length.
+    #[error("corrupt compressed body")]
+    BadCompression,
+    /// A change does not hash to the id the bytes claim for it: it was forged or altered.
+    #[error("change hashes to {actual}, but the bytes claim {claimed}")]
+    HashMismatch {
+        /// The id the bytes claim.
+        claimed: crate::ChangeHash,
+        /// The hash of the change as decoded.
+        actual: crate::ChangeHash,
+    },
 }
 
 /// Result type of the core's fallible operations.

@@ -13,7 +13,7 @@ mod id;
 mod value;
 
 pub use actor::{ActorId, ParseActorError};
-pub use dag::{ChangeHash, ParseHashError};
+pub use dag::{ChangeHash, ParseHashError, Signature};
 pub use doc::{
     ApplyReport, Change, ChangeId, ContainerId, ContainerKind, CounterMut, Doc, Event,
     HistoryEntry, InsertContent, Item, ListMut, MapMut, NewItem, Op, OpAction, Origin, Patch,

@@ -2,6 +2,8 @@
 //! so naming a change names its whole causal past.
 
 mod hash;
+mod signature;
 
 pub(crate) use hash::hash_change;
 pub use hash::{ChangeHash, ParseHashError};
+pub use signature::Signature;

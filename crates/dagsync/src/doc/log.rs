@@ -142,4 +142,6 @@ pub(crate) struct StoredChange {
     pub(crate) ops: Vec<StoredOp>,
     /// Its hash, once sealed (every change but the open local one).
     pub(crate) hash: Option<ChangeHash>,
+    /// The author's signature over the hash, if signed.
+    pub(crate) signature: Option<crate::dag::Signature>,
 }

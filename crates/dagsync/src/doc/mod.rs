@@ -387,6 +387,7 @@ impl Doc {
                     message: message.map(str::to_owned),
                     ops: std::mem::take(&mut self.pending),
                     hash: None,
+                    signature: None,
                 };
                 let index = self.push_change(change);
                 if message.is_some() {

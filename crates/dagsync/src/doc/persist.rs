@@ -5,24 +5,24 @@ use crate::clock::VersionVector;
 use crate::encoding::{decode_chunk, encode_chunk, ChunkType};
 use crate::error::DecodeError;
 
-use super::types::ApplyReport;
+use super::types::{ApplyReport, Change};
 use super::Doc;
 
 impl Doc {
     /// A snapshot of the whole document with its full history (format in `FORMAT.md`).
     /// Seals the open local change, like every export.
     pub fn save(&mut self) -> Vec<u8> {
-        let changes = self.changes_since(&VersionVector::new());
-        encode_chunk(ChunkType::Document, &changes)
+        self.encode_since(ChunkType::Document, &VersionVector::new())
     }
 
     /// Restores a document from [`Doc::save`] bytes; later local edits are attributed to
-    /// `actor`. Corrupt, truncated or inconsistent input is a [`DecodeError`], never a panic.
+    /// `actor`. Corrupt, truncated, forged or inconsistent input is a [`DecodeError`], never a
+    /// panic.
     pub fn load(bytes: &[u8], actor: ActorId) -> Result<Doc, DecodeError> {
-        let changes = decode_chunk(bytes, ChunkType::Document)?;
+        let batch = decode_chunk(bytes, ChunkType::Document)?;
         let mut doc = Doc::new(actor);
         let report = doc
-            .apply_changes(changes)
+            .apply_hashed(batch.hashes.into_iter().zip(batch.changes).collect())
             .map_err(|e| DecodeError::InvalidHistory(e.to_string()))?;
         if report.pending > 0 {
             return Err(DecodeError::InvalidHistory(format!(
@@ -35,14 +35,61 @@ impl Doc {
 
     /// The changes not covered by `since`, as bytes for [`Doc::import_changes`].
     pub fn export_changes(&mut self, since: &VersionVector) -> Vec<u8> {
-        let changes = self.changes_since(since);
-        encode_chunk(ChunkType::Changes, &changes)
+        self.encode_since(ChunkType::Changes, since)
     }
 
-    /// Applies changes exported by [`Doc::export_changes`] (any order, duplicates ignored).
+    /// Applies changes exported by [`Doc::export_changes`] (any order, duplicates ignored;
+    /// changes whose dependencies are missing wait, reported as pending). Nothing is applied
+    /// if any byte or change is invalid.
     pub fn import_changes(&mut self, bytes: &[u8]) -> Result<ApplyReport, DecodeError> {
-        let changes = decode_chunk(bytes, ChunkType::Changes)?;
-        self.apply_changes(changes)
+        let batch = decode_chunk(bytes, ChunkType::Changes)?;
+        self.apply_hashed(batch.hashes.into_iter().zip(batch.changes).collect())
             .map_err(|e| DecodeError::InvalidHistory(e.to_string()))
+    }
+
+    fn encode_since(&mut self, kind: ChunkType, since: &VersionVector) -> Vec<u8> {
+        self.seal();
+        let indexes: Vec<u32> = (0..self.changes.len() as u32)
+            .filter(|&i| {
+                let change = &self.changes[i as usize];
+                change.seq > since.get(&self.actors[change.actor as usize])
+            })
+            .collect();
+        let changes: Vec<Change> = indexes.iter().map(|&i| self.export_change(i)).collect();
+        // Every change is sealed after `seal`, so has its hash.
+        let hashes: Vec<_> = indexes
+            .iter()
+            .filter_map(|&i| self.changes[i as usize].hash)
+            .collect();
+        encode_chunk(kind, &changes, &hashes)
+    }
+}
+
+impl Change {
+    /// This change's id in the history: SHA-256 of its canonical encoding.
+    pub fn hash(&self) -> crate::ChangeHash {
+        crate::dag::hash_change(self)
+    }
+
+    /// The change as one self-checking chunk (format in `FORMAT.md`).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        encode_chunk(
+            ChunkType::Change,
+            std::slice::from_ref(self),
+            &[self.hash()],
+        )
+    }
+
+    /// Decodes [`Change::to_bytes`] output; the change must hash to the id the bytes claim,
+    /// otherwise [`DecodeError::HashMismatch`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Change, DecodeError> {
+        let batch = decode_chunk(bytes, ChunkType::Change)?;
+        let mut changes = batch.changes.into_iter();
+        match (changes.next(), changes.next()) {
+            (Some(change), None) => Ok(change),
+            _ => Err(DecodeError::InvalidHistory(
+                "a change chunk holds exactly one change".to_owned(),
+            )),
+        }
     }
 }

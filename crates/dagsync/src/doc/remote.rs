@@ -19,6 +19,11 @@ use super::types::{
 };
 use super::Doc;
 
+/// What planning knows of a change that is not applied yet.
+struct Planned {
+    end_op: u64,
+}
+
 /// What the changes validated so far in a batch add, so later ones may reference it.
 #[derive(Default)]
 struct Overlay {
@@ -84,6 +89,7 @@ impl Doc {
             time: stored.time,
             message: stored.message.clone(),
             ops,
+            signature: stored.signature,
         }
     }
 
@@ -177,6 +183,18 @@ impl Doc {
         &mut self,
         changes: impl IntoIterator<Item = Change>,
     ) -> Result<ApplyReport, ApplyError> {
+        let hashed: Vec<(ChangeHash, Change)> = changes
+            .into_iter()
+            .map(|c| (crate::dag::hash_change(&c), c))
+            .collect();
+        self.apply_hashed(hashed)
+    }
+
+    /// [`Doc::apply_changes`] for changes whose hashes are already computed.
+    pub(super) fn apply_hashed(
+        &mut self,
+        changes: Vec<(ChangeHash, Change)>,
+    ) -> Result<ApplyReport, ApplyError> {
         if self.read_only {
             return Err(ApplyError::Invalid {
                 actor: self.actor(),
@@ -186,8 +204,7 @@ impl Doc {
         }
         self.seal();
         let mut candidates = self.queue.clone();
-        for change in changes {
-            let hash = crate::dag::hash_change(&change);
+        for (hash, change) in changes {
             if self.by_hash.contains_key(&hash) || candidates.contains_key(&hash) {
                 continue;
             }
@@ -201,34 +218,7 @@ impl Doc {
             }
             candidates.insert(hash, change);
         }
-        // Plan a causal order over the buffered and the new changes.
-        let mut version = self.version.clone();
-        let mut planned: std::collections::HashSet<ChangeHash> = Default::default();
-        let mut order: Vec<ChangeHash> = Vec::new();
-        loop {
-            let mut ready: Vec<(ChangeId, ChangeHash)> = candidates
-                .iter()
-                .filter(|(hash, change)| {
-                    !planned.contains(*hash)
-                        && change.seq == version.get(&change.actor) + 1
-                        && change
-                            .deps
-                            .iter()
-                            .all(|d| self.by_hash.contains_key(d) || planned.contains(d))
-                })
-                .map(|(hash, change)| (change.id(), *hash))
-                .collect();
-            if ready.is_empty() {
-                break;
-            }
-            ready.sort();
-            ready.dedup_by_key(|(id, _)| *id);
-            for (id, hash) in ready {
-                version.set(id.actor, id.seq);
-                planned.insert(hash);
-                order.push(hash);
-            }
-        }
+        let order = self.plan(&candidates)?;
         // Validate all of them before applying any.
         let mut overlay = Overlay::default();
         for hash in &order {
@@ -236,11 +226,9 @@ impl Doc {
                 self.validate(change, &mut overlay)?;
             }
         }
-        let mut patches_before = self.patches.len();
         for hash in &order {
             if let Some(change) = candidates.remove(hash) {
                 self.apply_change(change, *hash)?;
-                patches_before = patches_before.min(self.patches.len());
             }
         }
         self.queue = candidates;
@@ -251,6 +239,146 @@ impl Doc {
             applied: order.len(),
             pending: self.queue.len(),
         })
+    }
+
+    /// A causal order of the candidates whose dependencies are all here or planned (the rest
+    /// stay pending). Checks the history rules that span changes: an author's changes are
+    /// numbered 1, 2, … with each one's predecessor among its ancestors, and operation
+    /// counters grow along every dependency.
+    fn plan(
+        &self,
+        candidates: &HashMap<ChangeHash, Change>,
+    ) -> Result<Vec<ChangeHash>, ApplyError> {
+        let mut waiting: HashMap<ChangeHash, usize> = HashMap::new();
+        let mut dependents: HashMap<ChangeHash, Vec<ChangeHash>> = HashMap::new();
+        let mut ready: Vec<ChangeHash> = Vec::new();
+        for (hash, change) in candidates {
+            let mut missing = 0;
+            for dep in &change.deps {
+                if !self.by_hash.contains_key(dep) {
+                    missing += 1;
+                    dependents.entry(*dep).or_default().push(*hash);
+                }
+            }
+            if missing == 0 {
+                ready.push(*hash);
+            } else {
+                waiting.insert(*hash, missing);
+            }
+        }
+        // Deterministic order among independent changes.
+        ready.sort_unstable_by_key(|h| std::cmp::Reverse(candidates[h].id()));
+        let mut planned: HashMap<ChangeHash, Planned> = HashMap::new();
+        let mut by_id: HashMap<ChangeId, ChangeHash> = HashMap::new();
+        let mut order = Vec::new();
+        while let Some(hash) = ready.pop() {
+            let change = &candidates[&hash];
+            let invalid = |what: &str| ApplyError::Invalid {
+                actor: change.actor,
+                seq: change.seq,
+                what: what.to_owned(),
+            };
+            let applied_seq = self.version.get(&change.actor);
+            let previous = if change.seq == applied_seq + 1 {
+                self.actor_index
+                    .get(&change.actor)
+                    .and_then(|&a| self.by_actor[a as usize].last())
+                    .and_then(|&i| self.changes[i as usize].hash)
+            } else {
+                by_id
+                    .get(&ChangeId {
+                        actor: change.actor,
+                        seq: change.seq.wrapping_sub(1),
+                    })
+                    .copied()
+            };
+            if change.seq == 0 || (change.seq > 1 && previous.is_none()) {
+                return Err(invalid(
+                    "the author's previous change is missing (sequence gap)",
+                ));
+            }
+            if by_id.contains_key(&change.id()) {
+                return Err(invalid("two changes with this author and sequence number"));
+            }
+            let mut deps_end = 0u64;
+            for dep in &change.deps {
+                deps_end = deps_end.max(self.end_op_of(dep, &planned));
+            }
+            if change.start_op < deps_end {
+                return Err(invalid("operation counters must exceed the dependencies'"));
+            }
+            if let Some(previous) = previous {
+                if !self.has_ancestor(&change.deps, previous, &planned, candidates) {
+                    return Err(invalid(
+                        "the author's previous change is not among its ancestors",
+                    ));
+                }
+            }
+            let end_op = change.start_op.saturating_add(change.op_count());
+            planned.insert(hash, Planned { end_op });
+            by_id.insert(change.id(), hash);
+            order.push(hash);
+            if let Some(next) = dependents.remove(&hash) {
+                for h in next {
+                    if let Some(count) = waiting.get_mut(&h) {
+                        *count -= 1;
+                        if *count == 0 {
+                            waiting.remove(&h);
+                            ready.push(h);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(order)
+    }
+
+    /// End op counter of an applied or planned change (0 if unknown).
+    fn end_op_of(&self, hash: &ChangeHash, planned: &HashMap<ChangeHash, Planned>) -> u64 {
+        match self.by_hash.get(hash) {
+            Some(&i) => self.changes[i as usize].end_op,
+            None => planned.get(hash).map_or(0, |p| p.end_op),
+        }
+    }
+
+    /// Whether `target` is `from` or an ancestor of it, among applied and planned changes.
+    /// Descendants of `target` have operation counters past its end, so the walk prunes every
+    /// change that ends at or before `target` starts.
+    fn has_ancestor(
+        &self,
+        from: &[ChangeHash],
+        target: ChangeHash,
+        planned: &HashMap<ChangeHash, Planned>,
+        candidates: &HashMap<ChangeHash, Change>,
+    ) -> bool {
+        let target_start = match self.by_hash.get(&target) {
+            Some(&i) => self.changes[i as usize].start_op,
+            None => candidates.get(&target).map_or(0, |c| c.start_op),
+        };
+        let mut stack: Vec<ChangeHash> = from.to_vec();
+        let mut seen: std::collections::HashSet<ChangeHash> = Default::default();
+        while let Some(hash) = stack.pop() {
+            if hash == target {
+                return true;
+            }
+            if !seen.insert(hash) || self.end_op_of(&hash, planned) <= target_start {
+                continue;
+            }
+            match self.by_hash.get(&hash) {
+                Some(&i) => stack.extend(
+                    self.changes[i as usize]
+                        .deps
+                        .iter()
+                        .filter_map(|&d| self.changes[d as usize].hash),
+                ),
+                None => {
+                    if let Some(change) = candidates.get(&hash) {
+                        stack.extend(change.deps.iter().copied());
+                    }
+                }
+            }
+        }
+        false
     }
 
     fn validate(&self, change: &Change, overlay: &mut Overlay) -> Result<(), ApplyError> {
@@ -512,6 +640,7 @@ impl Doc {
             message: change.message,
             ops: stored_ops,
             hash: Some(hash),
+            signature: change.signature,
         });
         self.by_hash.insert(hash, index);
         Ok(())

@@ -4,7 +4,7 @@ use std::fmt;
 
 use crate::actor::ActorId;
 use crate::clock::{Hlc, OpId};
-use crate::dag::ChangeHash;
+use crate::dag::{ChangeHash, Signature};
 use crate::value::Value;
 
 /// The kind of a container.
@@ -147,6 +147,9 @@ pub struct Change {
     pub message: Option<String>,
     /// The operations, in order.
     pub ops: Vec<Op>,
+    /// The author's signature over the change's hash, once the change is signed. The hash
+    /// does not cover it (it signs the hash).
+    pub signature: Option<Signature>,
 }
 
 impl Change {

@@ -1,23 +1,26 @@
-//! Row-wise encoding of changes (one after another), with an actor table.
+//! Columnar encoding of a batch of changes (see `FORMAT.md`, "Change batch body").
+//!
+//! Each field of the changes, and each field of their operations, is one column. Within a
+//! batch a dependency on an earlier change of the batch is a back-reference instead of a
+//! 32-byte hash, operation ids are stored relative to the operation that mentions them, and
+//! inserted text is one UTF-8 column, so keystroke histories shrink to a few bytes per edit.
+
+use std::collections::HashMap;
 
 use super::bytes::{Reader, Writer};
+use super::columns::{unzigzag, zigzag, RleReader, RleWriter};
 use super::value::{read_value, write_value};
 use crate::actor::ActorId;
 use crate::clock::{Hlc, OpId};
-use crate::dag::ChangeHash;
+use crate::dag::{hash_change, ChangeHash, Signature};
 use crate::doc::{Change, ContainerId, ContainerKind, InsertContent, NewItem, Op, OpAction};
 use crate::error::{DecodeError, Result};
 
-/// Smallest encoded change: actor, seq, deps, start, 3 time fields, message flag, op count.
-const MIN_CHANGE_LEN: usize = 9;
-/// Smallest encoded op: container tag, name length, kind, action tag, one more byte.
-const MIN_OP_LEN: usize = 5;
-
 /// Actors sorted and deduplicated; changes name them by index.
-pub(crate) struct ActorTable(Vec<ActorId>);
+struct ActorTable(Vec<ActorId>);
 
 impl ActorTable {
-    pub(crate) fn of(changes: &[Change]) -> ActorTable {
+    fn of(changes: &[Change]) -> ActorTable {
         let mut actors: Vec<ActorId> = Vec::new();
         for change in changes {
             actors.push(change.actor);
@@ -46,20 +49,14 @@ impl ActorTable {
             })
     }
 
-    /// Reads an actor index and resolves it.
-    fn read_actor(&self, r: &mut Reader<'_>) -> Result<ActorId> {
-        let index = r.varint()?;
-        self.get(index)
-    }
-
-    pub(crate) fn write(&self, w: &mut Writer) {
+    fn write(&self, w: &mut Writer) {
         w.len(self.0.len());
         for actor in &self.0 {
             w.bytes(&actor.0);
         }
     }
 
-    pub(crate) fn read(r: &mut Reader<'_>) -> Result<ActorTable> {
+    fn read(r: &mut Reader<'_>) -> Result<ActorTable> {
         let count = r.len(ActorId::LEN)?;
         let actors = (0..count)
             .map(|_| r.array().map(ActorId))
@@ -106,305 +103,782 @@ fn read_kind(r: &mut Reader<'_>) -> Result<ContainerKind> {
         .ok_or(DecodeError::UnknownTag { tag, offset })
 }
 
-fn write_op_id(w: &mut Writer, t: &ActorTable, id: &OpId) {
-    w.varint(id.counter);
-    w.varint(t.index(&id.actor));
+/// The columns of a batch body, in their order on the wire.
+#[derive(Clone, Copy)]
+enum Col {
+    ChangeActor,
+    ChangeSeq,
+    DepCount,
+    Deps,
+    StartOp,
+    Millis,
+    Logical,
+    TimeActor,
+    Message,
+    MessageText,
+    Signed,
+    SignatureBytes,
+    OpCount,
+    OpContainer,
+    OpAction,
+    OpLen,
+    RefActor,
+    RefCounter,
+    Text,
+    Misc,
 }
 
-fn read_op_id(r: &mut Reader<'_>, t: &ActorTable) -> Result<OpId> {
-    let counter = r.varint()?;
-    let actor = t.read_actor(r)?;
-    Ok(OpId::new(counter, actor))
+const COLUMNS: usize = 20;
+
+/// Column writers for one batch.
+#[derive(Default)]
+struct Columns {
+    change_actor: RleWriter,
+    change_seq: RleWriter,
+    dep_count: RleWriter,
+    deps: Writer,
+    start_op: Writer,
+    millis: Writer,
+    logical: RleWriter,
+    time_actor: RleWriter,
+    message: RleWriter,
+    message_text: Writer,
+    signed: RleWriter,
+    signature_bytes: Writer,
+    op_count: Writer,
+    op_container: RleWriter,
+    op_action: RleWriter,
+    op_len: Writer,
+    ref_actor: RleWriter,
+    ref_counter: Writer,
+    text: Writer,
+    misc: Writer,
 }
 
-fn write_ids(w: &mut Writer, t: &ActorTable, ids: &[OpId]) {
-    w.len(ids.len());
-    for id in ids {
-        write_op_id(w, t, id);
+impl Columns {
+    fn finish(self) -> [Vec<u8>; COLUMNS] {
+        [
+            self.change_actor.finish(),
+            self.change_seq.finish(),
+            self.dep_count.finish(),
+            self.deps.buf,
+            self.start_op.buf,
+            self.millis.buf,
+            self.logical.finish(),
+            self.time_actor.finish(),
+            self.message.finish(),
+            self.message_text.buf,
+            self.signed.finish(),
+            self.signature_bytes.buf,
+            self.op_count.buf,
+            self.op_container.finish(),
+            self.op_action.finish(),
+            self.op_len.buf,
+            self.ref_actor.finish(),
+            self.ref_counter.buf,
+            self.text.buf,
+            self.misc.buf,
+        ]
     }
 }
 
-fn read_ids(r: &mut Reader<'_>, t: &ActorTable) -> Result<Vec<OpId>> {
-    let count = r.len(2)?;
-    (0..count).map(|_| read_op_id(r, t)).collect()
+/// Action tags (the `OpAction` column).
+mod tag {
+    pub(super) const INSERT_TEXT: u64 = 0;
+    pub(super) const INSERT_ITEMS: u64 = 1;
+    pub(super) const DELETE: u64 = 2;
+    pub(super) const MAP_SET: u64 = 3;
+    pub(super) const MAP_DELETE: u64 = 4;
+    pub(super) const COUNTER_ADD: u64 = 5;
+    pub(super) const SET_ADD: u64 = 6;
+    pub(super) const SET_REMOVE: u64 = 7;
+    pub(super) const REGISTER_SET: u64 = 8;
 }
 
-fn write_new(w: &mut Writer, item: &NewItem) {
-    match item {
-        NewItem::Value(v) => {
-            w.u8(0);
-            write_value(w, v);
+/// Encodes one batch.
+struct Encoder<'a> {
+    actors: ActorTable,
+    containers: Vec<&'a ContainerId>,
+    container_index: HashMap<&'a ContainerId, u64>,
+    external: Vec<ChangeHash>,
+    external_index: HashMap<ChangeHash, u64>,
+    cols: Columns,
+}
+
+impl<'a> Encoder<'a> {
+    fn container(&mut self, id: &'a ContainerId) -> u64 {
+        if let Some(&i) = self.container_index.get(id) {
+            return i;
         }
-        NewItem::Container(kind) => {
-            w.u8(1);
-            w.u8(kind_byte(*kind));
-        }
+        let i = self.containers.len() as u64;
+        self.containers.push(id);
+        self.container_index.insert(id, i);
+        i
     }
-}
 
-fn read_new(r: &mut Reader<'_>) -> Result<NewItem> {
-    let offset = r.offset();
-    match r.u8()? {
-        0 => Ok(NewItem::Value(read_value(r, 0)?)),
-        1 => Ok(NewItem::Container(read_kind(r)?)),
-        tag => Err(DecodeError::UnknownTag { tag, offset }),
-    }
-}
-
-pub(crate) fn write_change(w: &mut Writer, t: &ActorTable, change: &Change) {
-    w.varint(t.index(&change.actor));
-    w.varint(change.seq);
-    w.len(change.deps.len());
-    for dep in &change.deps {
-        w.bytes(&dep.0);
-    }
-    w.varint(change.start_op);
-    w.varint(change.time.millis);
-    w.varint(u64::from(change.time.logical));
-    w.varint(t.index(&change.time.actor));
-    match &change.message {
-        None => w.u8(0),
-        Some(m) => {
-            w.u8(1);
-            w.str(m);
-        }
-    }
-    w.len(change.ops.len());
-    for op in &change.ops {
-        write_op(w, t, op);
-    }
-}
-
-pub(crate) fn read_change(r: &mut Reader<'_>, t: &ActorTable) -> Result<Change> {
-    let actor = t.read_actor(r)?;
-    let seq = r.varint()?;
-    let dep_count = r.len(32)?;
-    let mut deps = Vec::with_capacity(dep_count);
-    for _ in 0..dep_count {
-        deps.push(ChangeHash(r.array()?));
-    }
-    let start_op = r.varint()?;
-    let millis = r.varint()?;
-    let logical_offset = r.offset();
-    let logical = u32::try_from(r.varint()?).map_err(|_| DecodeError::BadVarint {
-        offset: logical_offset,
-    })?;
-    let time_actor = t.read_actor(r)?;
-    let offset = r.offset();
-    let message = match r.u8()? {
-        0 => None,
-        1 => Some(r.string()?),
-        tag => return Err(DecodeError::UnknownTag { tag, offset }),
-    };
-    let op_count = r.len(MIN_OP_LEN)?;
-    let mut ops = Vec::with_capacity(op_count);
-    for _ in 0..op_count {
-        ops.push(read_op(r, t)?);
-    }
-    Ok(Change {
-        actor,
-        seq,
-        deps,
-        start_op,
-        time: Hlc {
-            millis,
-            logical,
-            actor: time_actor,
-        },
-        message,
-        ops,
-    })
-}
-
-fn write_op(w: &mut Writer, t: &ActorTable, op: &Op) {
-    match &op.container {
-        ContainerId::Root { name, kind } => {
-            w.u8(0);
-            w.str(name);
-            w.u8(kind_byte(*kind));
-        }
-        ContainerId::Child { op, kind } => {
-            w.u8(1);
-            write_op_id(w, t, op);
-            w.u8(kind_byte(*kind));
-        }
-    }
-    match &op.action {
-        OpAction::Insert {
-            origin_left,
-            origin_right,
-            content,
-        } => {
-            w.u8(0);
-            for origin in [origin_left, origin_right] {
-                match origin {
-                    None => w.u8(0),
-                    Some(id) => {
-                        w.u8(1);
-                        write_op_id(w, t, id);
-                    }
-                }
-            }
-            match content {
-                InsertContent::Text(text) => {
-                    w.u8(0);
-                    w.str(text);
-                }
-                InsertContent::Items(items) => {
-                    w.u8(1);
-                    w.len(items.len());
-                    for item in items {
-                        write_new(w, item);
-                    }
-                }
+    /// An id mentioned by the operation with counter `at`: actor in the RLE column, counter
+    /// relative to `at`.
+    fn reference(&mut self, id: Option<&OpId>, at: u64) {
+        match id {
+            None => self.cols.ref_actor.push(0),
+            Some(id) => {
+                self.cols.ref_actor.push(self.actors.index(&id.actor) + 1);
+                self.cols
+                    .ref_counter
+                    .varint(zigzag(at.wrapping_sub(id.counter) as i64));
             }
         }
-        OpAction::Delete { start, len } => {
-            w.u8(1);
-            write_op_id(w, t, start);
-            w.varint(*len);
-        }
-        OpAction::MapSet { key, value, pred } => {
-            w.u8(2);
-            w.str(key);
-            write_new(w, value);
-            write_ids(w, t, pred);
-        }
-        OpAction::MapDelete { key, pred } => {
-            w.u8(3);
-            w.str(key);
-            write_ids(w, t, pred);
-        }
-        OpAction::CounterAdd { delta } => {
-            w.u8(4);
-            w.varint(((delta << 1) ^ (delta >> 63)) as u64);
-        }
-        OpAction::SetAdd { value } => {
-            w.u8(5);
-            write_value(w, value);
-        }
-        OpAction::SetRemove { value, observed } => {
-            w.u8(6);
-            write_value(w, value);
-            write_ids(w, t, observed);
-        }
-        OpAction::RegisterSet { value, pred } => {
-            w.u8(7);
-            write_new(w, value);
-            write_ids(w, t, pred);
+    }
+
+    fn misc_ids(&mut self, ids: &[OpId], at: u64) {
+        self.cols.misc.len(ids.len());
+        for id in ids {
+            self.cols.misc.varint(self.actors.index(&id.actor));
+            self.cols
+                .misc
+                .varint(zigzag(at.wrapping_sub(id.counter) as i64));
         }
     }
-}
 
-fn read_op(r: &mut Reader<'_>, t: &ActorTable) -> Result<Op> {
-    let offset = r.offset();
-    let container = match r.u8()? {
-        0 => {
-            let name = r.string()?;
-            ContainerId::Root {
-                name,
-                kind: read_kind(r)?,
+    fn misc_new(&mut self, item: &NewItem) {
+        match item {
+            NewItem::Value(v) => {
+                self.cols.misc.u8(0);
+                write_value(&mut self.cols.misc, v);
+            }
+            NewItem::Container(kind) => {
+                self.cols.misc.u8(1);
+                self.cols.misc.u8(kind_byte(*kind));
             }
         }
-        1 => {
-            let op = read_op_id(r, t)?;
-            ContainerId::Child {
-                op,
-                kind: read_kind(r)?,
-            }
-        }
-        tag => return Err(DecodeError::UnknownTag { tag, offset }),
-    };
-    let offset = r.offset();
-    let action = match r.u8()? {
-        0 => {
-            let mut origins = [None, None];
-            for origin in &mut origins {
-                let offset = r.offset();
-                *origin = match r.u8()? {
-                    0 => None,
-                    1 => Some(read_op_id(r, t)?),
-                    tag => return Err(DecodeError::UnknownTag { tag, offset }),
-                };
-            }
-            let offset = r.offset();
-            let content = match r.u8()? {
-                0 => InsertContent::Text(r.string()?),
-                1 => {
-                    let count = r.len(2)?;
-                    InsertContent::Items((0..count).map(|_| read_new(r)).collect::<Result<_>>()?)
-                }
-                tag => return Err(DecodeError::UnknownTag { tag, offset }),
-            };
-            let [origin_left, origin_right] = origins;
+    }
+
+    fn op(&mut self, op: &'a Op, at: u64) {
+        let container = self.container(&op.container);
+        self.cols.op_container.push(container);
+        let (action, len) = match &op.action {
             OpAction::Insert {
                 origin_left,
                 origin_right,
                 content,
+            } => {
+                self.reference(origin_left.as_ref(), at);
+                self.reference(origin_right.as_ref(), at);
+                match content {
+                    InsertContent::Text(text) => {
+                        self.cols.text.bytes(text.as_bytes());
+                        (tag::INSERT_TEXT, text.chars().count() as u64)
+                    }
+                    InsertContent::Items(items) => {
+                        for item in items {
+                            self.misc_new(item);
+                        }
+                        (tag::INSERT_ITEMS, items.len() as u64)
+                    }
+                }
             }
-        }
-        1 => OpAction::Delete {
-            start: read_op_id(r, t)?,
-            len: r.varint()?,
-        },
-        2 => OpAction::MapSet {
-            key: r.string()?,
-            value: read_new(r)?,
-            pred: read_ids(r, t)?,
-        },
-        3 => OpAction::MapDelete {
-            key: r.string()?,
-            pred: read_ids(r, t)?,
-        },
-        4 => {
-            let z = r.varint()?;
-            OpAction::CounterAdd {
-                delta: ((z >> 1) as i64) ^ -((z & 1) as i64),
+            OpAction::Delete { start, len } => {
+                self.reference(Some(start), at);
+                (tag::DELETE, *len)
             }
-        }
-        5 => OpAction::SetAdd {
-            value: read_value(r, 0)?,
-        },
-        6 => OpAction::SetRemove {
-            value: read_value(r, 0)?,
-            observed: read_ids(r, t)?,
-        },
-        7 => OpAction::RegisterSet {
-            value: read_new(r)?,
-            pred: read_ids(r, t)?,
-        },
-        tag => return Err(DecodeError::UnknownTag { tag, offset }),
+            OpAction::MapSet { key, value, pred } => {
+                self.cols.misc.str(key);
+                self.misc_new(value);
+                self.misc_ids(pred, at);
+                (tag::MAP_SET, 0)
+            }
+            OpAction::MapDelete { key, pred } => {
+                self.cols.misc.str(key);
+                self.misc_ids(pred, at);
+                (tag::MAP_DELETE, 0)
+            }
+            OpAction::CounterAdd { delta } => {
+                self.cols.misc.varint(zigzag(*delta));
+                (tag::COUNTER_ADD, 0)
+            }
+            OpAction::SetAdd { value } => {
+                write_value(&mut self.cols.misc, value);
+                (tag::SET_ADD, 0)
+            }
+            OpAction::SetRemove { value, observed } => {
+                write_value(&mut self.cols.misc, value);
+                self.misc_ids(observed, at);
+                (tag::SET_REMOVE, 0)
+            }
+            OpAction::RegisterSet { value, pred } => {
+                self.misc_new(value);
+                self.misc_ids(pred, at);
+                (tag::REGISTER_SET, 0)
+            }
+        };
+        self.cols.op_action.push(action);
+        self.cols.op_len.varint(len);
+    }
+}
+
+/// Encodes `changes` as a batch body. With `hashes` (the changes' own hashes, same order), a
+/// dependency on an earlier change of the batch becomes a back-reference, and the batch
+/// claims the hashes of its heads (changes no later change of the batch depends on), which
+/// the decoder verifies. Without, every dependency is stored as a hash and nothing is claimed:
+/// that is the canonical encoding of a single change, which its hash covers.
+pub(crate) fn write_batch(changes: &[Change], hashes: Option<&[ChangeHash]>) -> Vec<u8> {
+    let mut enc = Encoder {
+        actors: ActorTable::of(changes),
+        containers: Vec::new(),
+        container_index: HashMap::new(),
+        external: Vec::new(),
+        external_index: HashMap::new(),
+        cols: Columns::default(),
     };
-    Ok(Op { container, action })
-}
-
-/// Encodes changes after an actor table.
-pub(crate) fn write_changes(w: &mut Writer, changes: &[Change]) {
-    let table = ActorTable::of(changes);
-    table.write(w);
-    w.len(changes.len());
-    for change in changes {
-        write_change(w, &table, change);
+    let in_batch: HashMap<ChangeHash, usize> = hashes
+        .map(|h| h.iter().enumerate().map(|(i, h)| (*h, i)).collect())
+        .unwrap_or_default();
+    let mut referenced = vec![false; changes.len()];
+    let mut last_seq: HashMap<ActorId, u64> = HashMap::new();
+    let mut end_ops: Vec<u64> = Vec::with_capacity(changes.len());
+    let mut last_millis = 0u64;
+    for (i, change) in changes.iter().enumerate() {
+        let actor = enc.actors.index(&change.actor);
+        enc.cols.change_actor.push(actor);
+        let prev = last_seq.insert(change.actor, change.seq).unwrap_or(0);
+        enc.cols
+            .change_seq
+            .push(zigzag(change.seq.wrapping_sub(prev).wrapping_sub(1) as i64));
+        enc.cols.dep_count.push(change.deps.len() as u64);
+        let mut expected_start = 1u64;
+        for dep in &change.deps {
+            match in_batch.get(dep).filter(|&&j| j < i) {
+                Some(&j) => {
+                    referenced[j] = true;
+                    expected_start = expected_start.max(end_ops[j]);
+                    enc.cols.deps.varint(2 * (i - j) as u64);
+                }
+                None => {
+                    let next = enc.external.len() as u64;
+                    let index = *enc.external_index.entry(*dep).or_insert(next);
+                    if index == next {
+                        enc.external.push(*dep);
+                    }
+                    enc.cols.deps.varint(2 * index + 1);
+                }
+            }
+        }
+        enc.cols
+            .start_op
+            .varint(zigzag(change.start_op.wrapping_sub(expected_start) as i64));
+        enc.cols
+            .millis
+            .varint(zigzag(change.time.millis.wrapping_sub(last_millis) as i64));
+        last_millis = change.time.millis;
+        enc.cols.logical.push(u64::from(change.time.logical));
+        enc.cols
+            .time_actor
+            .push(enc.actors.index(&change.time.actor));
+        match &change.message {
+            None => enc.cols.message.push(0),
+            Some(m) => {
+                enc.cols.message.push(m.len() as u64 + 1);
+                enc.cols.message_text.bytes(m.as_bytes());
+            }
+        }
+        match &change.signature {
+            None => enc.cols.signed.push(0),
+            Some(sig) => {
+                enc.cols.signed.push(1);
+                enc.cols.signature_bytes.bytes(&sig.0);
+            }
+        }
+        enc.cols.op_count.len(change.ops.len());
+        let mut at = change.start_op;
+        for op in &change.ops {
+            enc.op(op, at);
+            at = at.wrapping_add(op.width());
+        }
+        end_ops.push(at);
     }
-}
-
-/// Decodes what [`write_changes`] wrote.
-pub(crate) fn read_changes(r: &mut Reader<'_>) -> Result<Vec<Change>> {
-    let table = ActorTable::read(r)?;
-    let count = r.len(MIN_CHANGE_LEN)?;
-    let mut changes = Vec::with_capacity(count);
-    for _ in 0..count {
-        changes.push(read_change(r, &table)?);
-    }
-    Ok(changes)
-}
-
-/// The canonical bytes of one change, which its hash covers: its own actor table, then the
-/// change exactly as [`write_change`] writes it.
-pub(crate) fn canonical_change(change: &Change) -> Vec<u8> {
-    let table = ActorTable::of(std::slice::from_ref(change));
     let mut w = Writer::default();
-    table.write(&mut w);
-    write_change(&mut w, &table, change);
+    enc.actors.write(&mut w);
+    w.len(enc.external.len());
+    for hash in &enc.external {
+        w.bytes(&hash.0);
+    }
+    match hashes {
+        Some(hashes) => {
+            let heads: Vec<usize> = (0..changes.len()).filter(|&i| !referenced[i]).collect();
+            w.len(heads.len());
+            for i in heads {
+                w.len(i);
+                w.bytes(&hashes[i].0);
+            }
+        }
+        None => w.len(0),
+    }
+    w.len(enc.containers.len());
+    for id in &enc.containers {
+        match id {
+            ContainerId::Root { name, kind } => {
+                w.u8(kind_byte(*kind));
+                w.str(name);
+            }
+            ContainerId::Child { op, kind } => {
+                w.u8(kind_byte(*kind) | 0x80);
+                w.varint(enc.actors.index(&op.actor));
+                w.varint(op.counter);
+            }
+        }
+    }
+    w.len(changes.len());
+    for column in enc.cols.finish() {
+        w.len(column.len());
+        w.bytes(&column);
+    }
     w.buf
+}
+
+/// The canonical bytes of one change, which its hash covers.
+pub(crate) fn canonical_change(change: &Change) -> Vec<u8> {
+    write_batch(std::slice::from_ref(change), None)
+}
+
+/// A decoded batch: changes in batch order with their verified hashes.
+pub(crate) struct Batch {
+    pub(crate) changes: Vec<Change>,
+    pub(crate) hashes: Vec<ChangeHash>,
+}
+
+/// Column readers for one batch.
+struct Readers<'a> {
+    change_actor: RleReader<'a>,
+    change_seq: RleReader<'a>,
+    dep_count: RleReader<'a>,
+    deps: Reader<'a>,
+    start_op: Reader<'a>,
+    millis: Reader<'a>,
+    logical: RleReader<'a>,
+    time_actor: RleReader<'a>,
+    message: RleReader<'a>,
+    message_text: Reader<'a>,
+    signed: RleReader<'a>,
+    signature_bytes: Reader<'a>,
+    op_count: Reader<'a>,
+    op_container: RleReader<'a>,
+    op_action: RleReader<'a>,
+    op_len: Reader<'a>,
+    ref_actor: RleReader<'a>,
+    ref_counter: Reader<'a>,
+    text: Reader<'a>,
+    misc: Reader<'a>,
+}
+
+impl<'a> Readers<'a> {
+    fn new(cols: [&'a [u8]; COLUMNS]) -> Self {
+        let rle = |c: Col| RleReader::new(cols[c as usize]);
+        let plain = |c: Col| Reader::new(cols[c as usize]);
+        Readers {
+            change_actor: rle(Col::ChangeActor),
+            change_seq: rle(Col::ChangeSeq),
+            dep_count: rle(Col::DepCount),
+            deps: plain(Col::Deps),
+            start_op: plain(Col::StartOp),
+            millis: plain(Col::Millis),
+            logical: rle(Col::Logical),
+            time_actor: rle(Col::TimeActor),
+            message: rle(Col::Message),
+            message_text: plain(Col::MessageText),
+            signed: rle(Col::Signed),
+            signature_bytes: plain(Col::SignatureBytes),
+            op_count: plain(Col::OpCount),
+            op_container: rle(Col::OpContainer),
+            op_action: rle(Col::OpAction),
+            op_len: plain(Col::OpLen),
+            ref_actor: rle(Col::RefActor),
+            ref_counter: plain(Col::RefCounter),
+            text: plain(Col::Text),
+            misc: plain(Col::Misc),
+        }
+    }
+
+    /// Every column was read to its end.
+    fn finish(self) -> Result<()> {
+        for rle in [
+            self.change_actor,
+            self.change_seq,
+            self.dep_count,
+            self.logical,
+            self.time_actor,
+            self.message,
+            self.signed,
+            self.op_container,
+            self.op_action,
+            self.ref_actor,
+        ] {
+            rle.finish()?;
+        }
+        for plain in [
+            self.deps,
+            self.start_op,
+            self.millis,
+            self.message_text,
+            self.signature_bytes,
+            self.op_count,
+            self.op_len,
+            self.ref_counter,
+            self.text,
+            self.misc,
+        ] {
+            plain.finish()?;
+        }
+        Ok(())
+    }
+}
+
+/// Decodes one batch.
+struct Decoder<'a> {
+    actors: ActorTable,
+    containers: Vec<ContainerId>,
+    cols: Readers<'a>,
+}
+
+fn relative(at: u64, delta: u64) -> u64 {
+    at.wrapping_sub(unzigzag(delta) as u64)
+}
+
+impl Decoder<'_> {
+    fn actor(&self, index: u64) -> Result<ActorId> {
+        self.actors.get(index)
+    }
+
+    fn reference(&mut self, at: u64) -> Result<Option<OpId>> {
+        match self.cols.ref_actor.next()? {
+            0 => Ok(None),
+            a => {
+                let actor = self.actor(a - 1)?;
+                let counter = relative(at, self.cols.ref_counter.varint()?);
+                Ok(Some(OpId::new(counter, actor)))
+            }
+        }
+    }
+
+    fn misc_ids(&mut self, at: u64) -> Result<Vec<OpId>> {
+        let count = self.cols.misc.len(2)?;
+        (0..count)
+            .map(|_| {
+                let index = self.cols.misc.varint()?;
+                let actor = self.actor(index)?;
+                let counter = relative(at, self.cols.misc.varint()?);
+                Ok(OpId::new(counter, actor))
+            })
+            .collect()
+    }
+
+    fn misc_new(&mut self) -> Result<NewItem> {
+        let r = &mut self.cols.misc;
+        let offset = r.offset();
+        match r.u8()? {
+            0 => Ok(NewItem::Value(read_value(r, 0)?)),
+            1 => Ok(NewItem::Container(read_kind(r)?)),
+            tag => Err(DecodeError::UnknownTag { tag, offset }),
+        }
+    }
+
+    fn text(&mut self, chars: u64) -> Result<String> {
+        let r = &mut self.cols.text;
+        let offset = r.offset();
+        let rest = r.bytes(r.remaining())?;
+        // Take `chars` characters: find where the `chars`-th one ends.
+        let mut end = 0usize;
+        let mut taken = 0u64;
+        while taken < chars {
+            let Some(&lead) = rest.get(end) else {
+                return Err(DecodeError::Truncated {
+                    offset: offset + end,
+                });
+            };
+            end += match lead {
+                0x00..=0x7f => 1,
+                0xc0..=0xdf => 2,
+                0xe0..=0xef => 3,
+                0xf0..=0xf7 => 4,
+                _ => {
+                    return Err(DecodeError::InvalidUtf8 {
+                        offset: offset + end,
+                    })
+                }
+            };
+            taken += 1;
+        }
+        let taken_bytes = rest.get(..end).ok_or(DecodeError::Truncated {
+            offset: offset + rest.len(),
+        })?;
+        let text = std::str::from_utf8(taken_bytes)
+            .map_err(|_| DecodeError::InvalidUtf8 { offset })?
+            .to_owned();
+        // Give back what was not taken.
+        let mut fresh = Reader::new(&rest[end..]);
+        std::mem::swap(r, &mut fresh);
+        Ok(text)
+    }
+
+    fn op(&mut self, at: u64) -> Result<Op> {
+        let index = self.cols.op_container.next()?;
+        let container = usize::try_from(index)
+            .ok()
+            .and_then(|i| self.containers.get(i))
+            .cloned()
+            .ok_or(DecodeError::IndexOutOfRange {
+                index,
+                len: self.containers.len(),
+            })?;
+        let action_tag = self.cols.op_action.next()?;
+        let len = self.cols.op_len.varint()?;
+        let no_len = |action: OpAction| {
+            if len == 0 {
+                Ok(action)
+            } else {
+                Err(DecodeError::NotCanonical)
+            }
+        };
+        let action = match action_tag {
+            tag::INSERT_TEXT | tag::INSERT_ITEMS => {
+                let origin_left = self.reference(at)?;
+                let origin_right = self.reference(at)?;
+                let content = if action_tag == tag::INSERT_TEXT {
+                    InsertContent::Text(self.text(len)?)
+                } else {
+                    // Each item takes at least two bytes of the misc column.
+                    let count = usize::try_from(len)
+                        .ok()
+                        .filter(|&n| n.saturating_mul(2) <= self.cols.misc.remaining())
+                        .ok_or(DecodeError::LengthOutOfBounds {
+                            len,
+                            offset: self.cols.misc.offset(),
+                        })?;
+                    InsertContent::Items(
+                        (0..count).map(|_| self.misc_new()).collect::<Result<_>>()?,
+                    )
+                };
+                OpAction::Insert {
+                    origin_left,
+                    origin_right,
+                    content,
+                }
+            }
+            tag::DELETE => {
+                let start = self.reference(at)?.ok_or(DecodeError::NotCanonical)?;
+                OpAction::Delete { start, len }
+            }
+            tag::MAP_SET => no_len(OpAction::MapSet {
+                key: self.cols.misc.string()?,
+                value: self.misc_new()?,
+                pred: self.misc_ids(at)?,
+            })?,
+            tag::MAP_DELETE => no_len(OpAction::MapDelete {
+                key: self.cols.misc.string()?,
+                pred: self.misc_ids(at)?,
+            })?,
+            tag::COUNTER_ADD => no_len(OpAction::CounterAdd {
+                delta: unzigzag(self.cols.misc.varint()?),
+            })?,
+            tag::SET_ADD => no_len(OpAction::SetAdd {
+                value: read_value(&mut self.cols.misc, 0)?,
+            })?,
+            tag::SET_REMOVE => no_len(OpAction::SetRemove {
+                value: read_value(&mut self.cols.misc, 0)?,
+                observed: self.misc_ids(at)?,
+            })?,
+            tag::REGISTER_SET => no_len(OpAction::RegisterSet {
+                value: self.misc_new()?,
+                pred: self.misc_ids(at)?,
+            })?,
+            other => {
+                return Err(DecodeError::UnknownTag {
+                    tag: u8::try_from(other).unwrap_or(u8::MAX),
+                    offset: 0,
+                })
+            }
+        };
+        Ok(Op { container, action })
+    }
+}
+
+/// A dependency as decoded: an earlier change of the batch, or a hash.
+enum Dep {
+    Earlier(usize),
+    Hash(ChangeHash),
+}
+
+/// Decodes a batch body, computing every change's hash and checking the claimed ones.
+pub(crate) fn read_batch(body: &[u8]) -> Result<Batch> {
+    let mut r = Reader::new(body);
+    let actors = ActorTable::read(&mut r)?;
+    let external_count = r.len(32)?;
+    let external = (0..external_count)
+        .map(|_| r.array().map(ChangeHash))
+        .collect::<Result<Vec<_>>>()?;
+    let claim_count = r.len(33)?;
+    let claims = (0..claim_count)
+        .map(|_| Ok((r.len(0)?, ChangeHash(r.array()?))))
+        .collect::<Result<Vec<_>>>()?;
+    let container_count = r.len(2)?;
+    let mut containers = Vec::with_capacity(container_count);
+    for _ in 0..container_count {
+        let offset = r.offset();
+        let byte = r.u8()?;
+        let kind = ContainerKind::ALL
+            .get(usize::from(byte & 0x7f))
+            .copied()
+            .ok_or(DecodeError::UnknownTag { tag: byte, offset })?;
+        containers.push(if byte & 0x80 == 0 {
+            ContainerId::Root {
+                name: r.string()?,
+                kind,
+            }
+        } else {
+            let actor = actors.get(r.varint()?)?;
+            ContainerId::Child {
+                op: OpId::new(r.varint()?, actor),
+                kind,
+            }
+        });
+    }
+    let change_count = r.varint()?;
+    let mut cols: [&[u8]; COLUMNS] = [&[]; COLUMNS];
+    for col in &mut cols {
+        let len = r.len(1)?;
+        *col = r.bytes(len)?;
+    }
+    r.finish()?;
+    // Every change takes at least one byte of the op-count column.
+    let change_count = usize::try_from(change_count)
+        .ok()
+        .filter(|&n| n <= cols[Col::OpCount as usize].len())
+        .ok_or(DecodeError::LengthOutOfBounds {
+            len: change_count,
+            offset: 0,
+        })?;
+    let mut dec = Decoder {
+        actors,
+        containers,
+        cols: Readers::new(cols),
+    };
+    let mut changes: Vec<Change> = Vec::with_capacity(change_count);
+    let mut hashes: Vec<ChangeHash> = Vec::with_capacity(change_count);
+    let mut end_ops: Vec<u64> = Vec::with_capacity(change_count);
+    let mut last_seq: HashMap<ActorId, u64> = HashMap::new();
+    let mut last_millis = 0u64;
+    let mut deps: Vec<Dep> = Vec::new();
+    for i in 0..change_count {
+        let actor_index = dec.cols.change_actor.next()?;
+        let actor = dec.actor(actor_index)?;
+        let prev = last_seq.get(&actor).copied().unwrap_or(0);
+        let seq = prev
+            .wrapping_add(1)
+            .wrapping_add(unzigzag(dec.cols.change_seq.next()?) as u64);
+        last_seq.insert(actor, seq);
+        let dep_count = dec.cols.dep_count.next()?;
+        deps.clear();
+        let mut expected_start = 1u64;
+        for _ in 0..dep_count {
+            let offset = dec.cols.deps.offset();
+            let raw = dec.cols.deps.varint()?;
+            let out_of_range = |index| DecodeError::IndexOutOfRange {
+                index,
+                len: external.len(),
+            };
+            if raw % 2 == 0 {
+                let back = usize::try_from(raw / 2)
+                    .ok()
+                    .filter(|&b| b >= 1 && b <= i)
+                    .ok_or(DecodeError::LengthOutOfBounds { len: raw, offset })?;
+                expected_start = expected_start.max(end_ops[i - back]);
+                deps.push(Dep::Earlier(i - back));
+            } else {
+                let index = raw / 2;
+                let hash = usize::try_from(index)
+                    .ok()
+                    .and_then(|k| external.get(k))
+                    .ok_or(out_of_range(index))?;
+                deps.push(Dep::Hash(*hash));
+            }
+        }
+        let start_op = expected_start.wrapping_add(unzigzag(dec.cols.start_op.varint()?) as u64);
+        let millis = last_millis.wrapping_add(unzigzag(dec.cols.millis.varint()?) as u64);
+        last_millis = millis;
+        let logical =
+            u32::try_from(dec.cols.logical.next()?).map_err(|_| DecodeError::NotCanonical)?;
+        let time_actor_index = dec.cols.time_actor.next()?;
+        let time_actor = dec.actor(time_actor_index)?;
+        let message = match dec.cols.message.next()? {
+            0 => None,
+            n => {
+                let len = usize::try_from(n - 1).map_err(|_| DecodeError::NotCanonical)?;
+                let offset = dec.cols.message_text.offset();
+                let raw = dec.cols.message_text.bytes(len)?;
+                Some(
+                    std::str::from_utf8(raw)
+                        .map_err(|_| DecodeError::InvalidUtf8 { offset })?
+                        .to_owned(),
+                )
+            }
+        };
+        let signature = match dec.cols.signed.next()? {
+            0 => None,
+            1 => Some(Signature(dec.cols.signature_bytes.array()?)),
+            _ => return Err(DecodeError::NotCanonical),
+        };
+        let count_offset = dec.cols.op_count.offset();
+        let op_count = dec.cols.op_count.varint()?;
+        // Every op takes at least one byte of the op-length column.
+        let op_count = usize::try_from(op_count)
+            .ok()
+            .filter(|&n| n <= dec.cols.op_len.remaining())
+            .ok_or(DecodeError::LengthOutOfBounds {
+                len: op_count,
+                offset: count_offset,
+            })?;
+        let mut ops = Vec::with_capacity(op_count);
+        let mut at = start_op;
+        for _ in 0..op_count {
+            let op = dec.op(at)?;
+            at = at.wrapping_add(op.width());
+            ops.push(op);
+        }
+        end_ops.push(at);
+        let change = Change {
+            actor,
+            seq,
+            deps: deps
+                .iter()
+                .map(|d| match d {
+                    Dep::Earlier(j) => hashes[*j],
+                    Dep::Hash(h) => *h,
+                })
+                .collect(),
+            start_op,
+            time: Hlc {
+                millis,
+                logical,
+                actor: time_actor,
+            },
+            message,
+            ops,
+            signature,
+        };
+        hashes.push(hash_change(&change));
+        changes.push(change);
+    }
+    dec.cols.finish()?;
+    for (index, claimed) in claims {
+        let actual = hashes.get(index).ok_or(DecodeError::IndexOutOfRange {
+            index: index as u64,
+            len: hashes.len(),
+        })?;
+        if *actual != claimed {
+            return Err(DecodeError::HashMismatch {
+                claimed,
+                actual: *actual,
+            });
+        }
+    }
+    Ok(Batch { changes, hashes })
 }

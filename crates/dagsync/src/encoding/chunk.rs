@@ -1,44 +1,77 @@
-//! The frame around every encoded chunk: magic, version, type, payload, CRC-32.
+//! The frame around every encoded chunk: magic, version, type, (compressed) body, CRC-32.
 
 use super::bytes::{Reader, Writer};
-use super::change::{read_changes, write_changes};
+use super::change::{read_batch, write_batch, Batch};
+use crate::dag::ChangeHash;
 use crate::doc::Change;
 use crate::error::{DecodeError, Result};
 
 /// Magic bytes that start every dagsync chunk.
 const MAGIC: [u8; 4] = *b"DAGS";
 /// The format version this build writes and reads.
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
 const HEADER_LEN: usize = MAGIC.len() + 2;
 const CHECKSUM_LEN: usize = 4;
+/// Bodies smaller than this are stored uncompressed.
+const COMPRESS_MIN: usize = 512;
+/// A compressed body may expand to at most this many times its size plus [`EXPANSION_SLACK`]:
+/// decoding never allocates more than a small multiple of its input. The encoder stores
+/// bodies that compress better than this uncompressed.
+const MAX_EXPANSION: usize = 16;
+const EXPANSION_SLACK: usize = 1024;
+/// Deflate level: 6 is zlib's default balance of size and speed.
+const DEFLATE_LEVEL: u8 = 6;
 
 /// What a chunk holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ChunkType {
+    /// One change.
+    Change = 0x01,
     /// A whole document: every change of its history.
     Document = 0x02,
     /// Some changes (an export).
     Changes = 0x03,
 }
 
-/// Frames `changes` as a chunk of type `kind`.
-pub(crate) fn encode_chunk(kind: ChunkType, changes: &[Change]) -> Vec<u8> {
+/// How the body is stored.
+const STORED: u8 = 0;
+const DEFLATE: u8 = 1;
+
+/// Frames `changes` (with their hashes, same order, causal order) as a chunk of type `kind`.
+pub(crate) fn encode_chunk(kind: ChunkType, changes: &[Change], hashes: &[ChangeHash]) -> Vec<u8> {
+    let body = write_batch(changes, Some(hashes));
     let mut w = Writer::default();
     w.bytes(&MAGIC);
     w.u8(VERSION);
     w.u8(kind as u8);
-    write_changes(&mut w, changes);
+    let compressed = (body.len() >= COMPRESS_MIN)
+        .then(|| miniz_oxide::deflate::compress_to_vec(&body, DEFLATE_LEVEL))
+        .filter(|c| {
+            c.len() + 8 < body.len() && body.len() <= c.len() * MAX_EXPANSION + EXPANSION_SLACK
+        });
+    match compressed {
+        Some(c) => {
+            w.u8(DEFLATE);
+            w.len(body.len());
+            w.bytes(&c);
+        }
+        None => {
+            w.u8(STORED);
+            w.bytes(&body);
+        }
+    }
     let checksum = crc32fast::hash(&w.buf);
     w.bytes(&checksum.to_le_bytes());
     w.buf
 }
 
-/// Checks the frame and decodes the changes of a chunk of type `kind`.
-pub(crate) fn decode_chunk(bytes: &[u8], kind: ChunkType) -> Result<Vec<Change>> {
+/// Checks the frame and decodes the changes of a chunk of type `kind`, verifying the hashes
+/// the chunk claims.
+pub(crate) fn decode_chunk(bytes: &[u8], kind: ChunkType) -> Result<Batch> {
     if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
         return Err(DecodeError::BadMagic);
     }
-    if bytes.len() < HEADER_LEN + CHECKSUM_LEN {
+    if bytes.len() < HEADER_LEN + 1 + CHECKSUM_LEN {
         return Err(DecodeError::Truncated {
             offset: bytes.len(),
         });
@@ -48,13 +81,36 @@ pub(crate) fn decode_chunk(bytes: &[u8], kind: ChunkType) -> Result<Vec<Change>>
         return Err(DecodeError::ChecksumMismatch);
     }
     match (content[4], content[5]) {
-        (VERSION, t) if t == kind as u8 => {
-            let mut r = Reader::new(&content[HEADER_LEN..]);
-            let changes = read_changes(&mut r)?;
-            r.finish()?;
-            Ok(changes)
+        (VERSION, t) if t == kind as u8 => {}
+        (VERSION, other) => return Err(DecodeError::WrongChunkType(other)),
+        (version, _) => return Err(DecodeError::UnsupportedVersion(version)),
+    }
+    let mut r = Reader::new(&content[HEADER_LEN..]);
+    let offset = r.offset() + HEADER_LEN;
+    match r.u8()? {
+        STORED => {
+            let body = r.bytes(r.remaining())?;
+            read_batch(body)
         }
-        (VERSION, other) => Err(DecodeError::WrongChunkType(other)),
-        (version, _) => Err(DecodeError::UnsupportedVersion(version)),
+        DEFLATE => {
+            let len_offset = r.offset() + HEADER_LEN;
+            let raw_len = r.varint()?;
+            let data = r.bytes(r.remaining())?;
+            let limit = data.len() * MAX_EXPANSION + EXPANSION_SLACK;
+            let raw_len = usize::try_from(raw_len)
+                .ok()
+                .filter(|&n| n <= limit)
+                .ok_or(DecodeError::LengthOutOfBounds {
+                    len: raw_len,
+                    offset: len_offset,
+                })?;
+            let body = miniz_oxide::inflate::decompress_to_vec_with_limit(data, raw_len)
+                .map_err(|_| DecodeError::BadCompression)?;
+            if body.len() != raw_len {
+                return Err(DecodeError::BadCompression);
+            }
+            read_batch(&body)
+        }
+        tag => Err(DecodeError::UnknownTag { tag, offset }),
     }
 }

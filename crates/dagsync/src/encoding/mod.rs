@@ -6,4 +6,5 @@ mod chunk;
 mod value;
 
 pub(crate) use change::canonical_change;
+mod columns;
 pub(crate) use chunk::{decode_chunk, encode_chunk, ChunkType};
