@@ -1,7 +1,8 @@
 //! Exchanging changes: exporting the log as public [`Change`]s and applying changes from
 //! other replicas in any causal order, validated before anything is applied.
 
-use std::collections::{BTreeMap, HashMap};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
 use crate::actor::ActorId;
 use crate::clock::{OpId, VersionVector};
@@ -204,6 +205,10 @@ impl Doc {
         }
         self.seal();
         let mut candidates = self.queue.clone();
+        // Plan in arrival order where causality allows: the buffered changes first (by id),
+        // then the new ones as given, so a loaded snapshot keeps its order.
+        let mut arrival: Vec<ChangeHash> = candidates.keys().copied().collect();
+        arrival.sort_unstable_by_key(|h| candidates[h].id());
         for (hash, change) in changes {
             if self.by_hash.contains_key(&hash) || candidates.contains_key(&hash) {
                 continue;
@@ -217,8 +222,9 @@ impl Doc {
                 });
             }
             candidates.insert(hash, change);
+            arrival.push(hash);
         }
-        let order = self.plan(&candidates)?;
+        let order = self.plan(&candidates, &arrival)?;
         // Validate all of them before applying any.
         let mut overlay = Overlay::default();
         for hash in &order {
@@ -248,11 +254,15 @@ impl Doc {
     fn plan(
         &self,
         candidates: &HashMap<ChangeHash, Change>,
+        arrival: &[ChangeHash],
     ) -> Result<Vec<ChangeHash>, ApplyError> {
         let mut waiting: HashMap<ChangeHash, usize> = HashMap::new();
         let mut dependents: HashMap<ChangeHash, Vec<ChangeHash>> = HashMap::new();
-        let mut ready: Vec<ChangeHash> = Vec::new();
-        for (hash, change) in candidates {
+        let rank: HashMap<ChangeHash, usize> =
+            arrival.iter().enumerate().map(|(i, h)| (*h, i)).collect();
+        let mut ready: BinaryHeap<Reverse<usize>> = BinaryHeap::new();
+        for (i, hash) in arrival.iter().enumerate() {
+            let change = &candidates[hash];
             let mut missing = 0;
             for dep in &change.deps {
                 if !self.by_hash.contains_key(dep) {
@@ -261,17 +271,16 @@ impl Doc {
                 }
             }
             if missing == 0 {
-                ready.push(*hash);
+                ready.push(Reverse(i));
             } else {
                 waiting.insert(*hash, missing);
             }
         }
-        // Deterministic order among independent changes.
-        ready.sort_unstable_by_key(|h| std::cmp::Reverse(candidates[h].id()));
         let mut planned: HashMap<ChangeHash, Planned> = HashMap::new();
         let mut by_id: HashMap<ChangeId, ChangeHash> = HashMap::new();
         let mut order = Vec::new();
-        while let Some(hash) = ready.pop() {
+        while let Some(Reverse(next)) = ready.pop() {
+            let hash = arrival[next];
             let change = &candidates[&hash];
             let invalid = |what: &str| ApplyError::Invalid {
                 actor: change.actor,
@@ -324,7 +333,7 @@ impl Doc {
                         *count -= 1;
                         if *count == 0 {
                             waiting.remove(&h);
-                            ready.push(h);
+                            ready.push(Reverse(rank[&h]));
                         }
                     }
                 }

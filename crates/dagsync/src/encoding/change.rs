@@ -319,8 +319,9 @@ impl<'a> Encoder<'a> {
 /// Encodes `changes` as a batch body. With `hashes` (the changes' own hashes, same order), a
 /// dependency on an earlier change of the batch becomes a back-reference, and the batch
 /// claims the hashes of its heads (changes no later change of the batch depends on), which
-/// the decoder verifies. Without, every dependency is stored as a hash and nothing is claimed:
-/// that is the canonical encoding of a single change, which its hash covers.
+/// the decoder verifies. Without, every dependency is stored as a hash, nothing is claimed and
+/// signatures are left out: that is the canonical encoding of a single change, which its hash
+/// covers.
 pub(crate) fn write_batch(changes: &[Change], hashes: Option<&[ChangeHash]>) -> Vec<u8> {
     let mut enc = Encoder {
         actors: ActorTable::of(changes),
@@ -381,7 +382,8 @@ pub(crate) fn write_batch(changes: &[Change], hashes: Option<&[ChangeHash]>) -> 
                 enc.cols.message_text.bytes(m.as_bytes());
             }
         }
-        match &change.signature {
+        // The canonical form (no `hashes`) leaves the signature out: it signs the hash.
+        match change.signature.as_ref().filter(|_| hashes.is_some()) {
             None => enc.cols.signed.push(0),
             Some(sig) => {
                 enc.cols.signed.push(1);

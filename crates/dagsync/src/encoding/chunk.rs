@@ -114,3 +114,92 @@ pub(crate) fn decode_chunk(bytes: &[u8], kind: ChunkType) -> Result<Batch> {
         tag => Err(DecodeError::UnknownTag { tag, offset }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::Hlc;
+    use crate::doc::{ContainerId, ContainerKind, InsertContent, Op, OpAction};
+    use crate::ActorId;
+
+    fn change(text: &str) -> Change {
+        Change {
+            actor: ActorId([1; 32]),
+            seq: 1,
+            deps: Vec::new(),
+            start_op: 1,
+            time: Hlc {
+                millis: 5,
+                logical: 0,
+                actor: ActorId([1; 32]),
+            },
+            message: None,
+            ops: vec![Op {
+                container: ContainerId::root("t", ContainerKind::Text),
+                action: OpAction::Insert {
+                    origin_left: None,
+                    origin_right: None,
+                    content: InsertContent::Text(text.to_owned()),
+                },
+            }],
+            signature: None,
+        }
+    }
+
+    #[test]
+    fn a_change_that_does_not_hash_to_its_claimed_id_is_rejected() {
+        let honest = change("pay alice 10");
+        let forged = change("pay mallory 10");
+        let claimed = crate::dag::hash_change(&honest);
+        // Correct checksum, forged content under the honest change's id.
+        let bytes = encode_chunk(ChunkType::Changes, &[forged.clone()], &[claimed]);
+        match decode_chunk(&bytes, ChunkType::Changes) {
+            Err(DecodeError::HashMismatch { claimed: c, actual }) => {
+                assert_eq!(c, claimed);
+                assert_eq!(actual, crate::dag::hash_change(&forged));
+            }
+            other => panic!(
+                "expected a hash mismatch, got {:?}",
+                other.map(|b| b.hashes)
+            ),
+        }
+        let ok = encode_chunk(ChunkType::Changes, &[honest.clone()], &[claimed]);
+        let batch = decode_chunk(&ok, ChunkType::Changes).unwrap();
+        assert_eq!(batch.changes, vec![honest]);
+        assert_eq!(batch.hashes, vec![claimed]);
+    }
+
+    #[test]
+    fn signatures_are_carried_but_not_hashed() {
+        let plain = change("x");
+        let mut signed = plain.clone();
+        signed.signature = Some(crate::dag::Signature([7; 64]));
+        let hash = crate::dag::hash_change(&plain);
+        assert_eq!(crate::dag::hash_change(&signed), hash);
+        let bytes = encode_chunk(ChunkType::Change, &[signed.clone()], &[hash]);
+        assert_eq!(
+            decode_chunk(&bytes, ChunkType::Change).unwrap().changes,
+            vec![signed]
+        );
+    }
+
+    #[test]
+    fn inflation_is_bounded_by_the_input() {
+        // A deflate body that claims to expand far beyond the allowed ratio.
+        let raw = vec![0u8; 100_000];
+        let data = miniz_oxide::deflate::compress_to_vec(&raw, 6);
+        let mut w = Writer::default();
+        w.bytes(&MAGIC);
+        w.u8(VERSION);
+        w.u8(ChunkType::Changes as u8);
+        w.u8(DEFLATE);
+        w.len(raw.len());
+        w.bytes(&data);
+        let crc = crc32fast::hash(&w.buf);
+        w.bytes(&crc.to_le_bytes());
+        assert!(matches!(
+            decode_chunk(&w.buf, ChunkType::Changes),
+            Err(DecodeError::LengthOutOfBounds { .. })
+        ));
+    }
+}
