@@ -4,6 +4,12 @@ use dagsync::{ActorId, Doc};
 use std::time::Instant;
 
 fn main() {
+    if let Ok(path) = std::env::var("LOAD_FROM") {
+        let bytes = std::fs::read(path).unwrap();
+        let doc = Doc::load(&bytes, ActorId([2; 32])).unwrap();
+        println!("loaded {} changes", doc.change_count());
+        return;
+    }
     let name = std::env::args().nth(1).unwrap_or("automerge-paper".into());
     let trace = dagsync_traces::load(dagsync_traces::named(&name)).unwrap();
     let mut doc = Doc::new(ActorId([1; 32]));
@@ -21,16 +27,30 @@ fn main() {
     count(&mut doc);
     let bytes = doc.save();
     println!("save {:?} size {}", t.elapsed(), bytes.len());
-    for _ in 0..std::env::var("LOOPS")
+    if let Ok(path) = std::env::var("SAVE_TO") {
+        std::fs::write(path, &bytes).unwrap();
+    }
+    let loops: usize = std::env::var("LOOPS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(3)
-    {
+        .unwrap_or(15);
+    let mut best = std::time::Duration::MAX;
+    for _ in 0..loops {
         let t = Instant::now();
         let loaded = Doc::load(&bytes, ActorId([2; 32])).unwrap();
-        println!("load {:?}", t.elapsed());
+        best = best.min(t.elapsed());
         drop(loaded);
     }
+    println!("load min {best:?}");
+    let mut best = std::time::Duration::MAX;
+    for _ in 0..loops.min(5) {
+        let t = Instant::now();
+        let ex = doc.export_changes(&Default::default());
+        let mut other = Doc::new(ActorId([3; 32]));
+        other.import_changes(&ex).unwrap();
+        best = best.min(t.elapsed());
+    }
+    println!("export+import min {best:?}");
     let t = Instant::now();
     let ex = doc.export_changes(&Default::default());
     let mut other = Doc::new(ActorId([3; 32]));

@@ -100,9 +100,7 @@ impl Doc {
         if index > size {
             return Err(out_of_range(index, 0, size));
         }
-        let content = state.chars.len() as u32;
-        state.chars.extend(text.chars());
-        let len = state.chars.len() as u32 - content;
+        let (content, len) = state.chars.push_str(text);
         if len == 0 {
             return Ok(());
         }
@@ -114,7 +112,7 @@ impl Doc {
         let (origin_left, origin_right) =
             state
                 .seq
-                .insert_local(index, id, len, content, state.chars.as_slice());
+                .insert_local(index, id, len, content, &state.chars);
         let op = StoredOp {
             container: c,
             action: StoredAction::Insert {
@@ -159,9 +157,7 @@ impl Doc {
             (0, 0)
         };
         let mut spans = std::mem::take(&mut self.scratch_spans);
-        state
-            .seq
-            .delete_local(index, len, state.chars.as_slice(), &mut spans);
+        state.seq.delete_local(index, len, &state.chars, &mut spans);
         self.record_deletes(c, &spans);
         spans.clear();
         self.scratch_spans = spans;
@@ -508,6 +504,6 @@ impl Doc {
 }
 
 /// UTF-16 weight of some characters of an arena (used by remote deletes' patches).
-pub(crate) fn utf16_of(chars: &[char], start: u32, len: u32) -> u64 {
+pub(crate) fn utf16_of(chars: &crate::crdt::seq::TextArena, start: u32, len: u32) -> u64 {
     chars.utf16(start, len)
 }

@@ -4,6 +4,8 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
+use rustc_hash::FxHashMap;
+
 use crate::actor::ActorId;
 use crate::clock::{OpId, VersionVector};
 use crate::crdt::seq::{Run, Uniform};
@@ -29,13 +31,13 @@ struct Planned {
 #[derive(Default)]
 struct Overlay {
     /// Op id ranges per actor.
-    ops: HashMap<ActorId, Vec<(u64, u64)>>,
+    ops: FxHashMap<ActorId, Vec<(u64, u64)>>,
     /// End op of the last change per actor.
-    last_end: HashMap<ActorId, u64>,
-    /// Inserted item ranges per container: `(actor, start counter) → end counter`.
-    items: HashMap<ContainerId, BTreeMap<(ActorId, u64), u64>>,
+    last_end: FxHashMap<ActorId, u64>,
+    /// Inserted item ranges per container and actor: `start counter → end counter`.
+    items: FxHashMap<ContainerId, FxHashMap<ActorId, BTreeMap<u64, u64>>>,
     /// Containers created.
-    containers: HashMap<OpId, ContainerKind>,
+    containers: FxHashMap<OpId, ContainerKind>,
 }
 
 impl Doc {
@@ -478,7 +480,10 @@ impl Doc {
                         Some(ranges) => ranges,
                         None => overlay.items.entry(op.container.clone()).or_default(),
                     };
-                    ranges.insert((change.actor, counter), counter + width);
+                    ranges
+                        .entry(change.actor)
+                        .or_default()
+                        .insert(counter, counter + width);
                 }
                 OpAction::Delete { start, len } => {
                     if !matches!(kind, ContainerKind::Text | ContainerKind::List) {
@@ -586,9 +591,9 @@ impl Doc {
                 })
             });
             let in_batch = || {
-                let ranges = batch?;
-                let (&(actor, _), &end) = ranges.range(..=(start.actor, counter)).next_back()?;
-                (actor == start.actor && counter < end).then_some(end)
+                let ranges = batch?.get(&start.actor)?;
+                let (_, &end) = ranges.range(..=counter).next_back()?;
+                (counter < end).then_some(end)
             };
             match in_doc.or_else(in_batch) {
                 Some(next) => counter = next,
@@ -686,9 +691,7 @@ impl Doc {
                         let State::Text(state) = &mut self.containers[c as usize].state else {
                             return Err(missing("text container".to_owned()));
                         };
-                        let start = state.chars.len() as u32;
-                        state.chars.extend(text.chars());
-                        let len = state.chars.len() as u32 - start;
+                        let (start, len) = state.chars.push_str(text);
                         let run = Run {
                             id,
                             origin_left,
@@ -699,7 +702,7 @@ impl Doc {
                         };
                         let index = state
                             .seq
-                            .integrate(run, &actors, state.chars.as_slice())
+                            .integrate(run, &actors, &state.chars)
                             .map_err(|e| missing(format!("item {:?}", e.0)))?;
                         if recording {
                             let index_utf16 = state.seq.items_to_utf16(index, &state.chars);
@@ -767,15 +770,10 @@ impl Doc {
                         let chars = &state.chars;
                         state
                             .seq
-                            .delete_ids(
-                                start,
-                                *len,
-                                chars.as_slice(),
-                                |index, n, content, index_utf16| {
-                                    let len_utf16 = utf16_of(chars, content, n as u32);
-                                    deleted.push((index, n, index_utf16, len_utf16));
-                                },
-                            )
+                            .delete_ids(start, *len, chars, |index, n, content, index_utf16| {
+                                let len_utf16 = utf16_of(chars, content, n as u32);
+                                deleted.push((index, n, index_utf16, len_utf16));
+                            })
                             .map_err(|e| missing(format!("item {:?}", e.0)))?;
                     }
                     State::List(state) => {

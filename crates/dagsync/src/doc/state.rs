@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::crdt::seq::Sequence;
+use crate::crdt::seq::{Sequence, TextArena};
 use crate::id::{ActorIdx, Id};
 use crate::value::Value;
 
@@ -25,7 +25,7 @@ pub(crate) struct Entry {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct TextState {
     pub(crate) seq: Sequence,
-    pub(crate) chars: Vec<char>,
+    pub(crate) chars: TextArena,
 }
 
 #[derive(Clone, Debug, Default)]

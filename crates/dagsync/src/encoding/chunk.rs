@@ -152,7 +152,11 @@ mod tests {
         let forged = change("pay mallory 10");
         let claimed = crate::dag::hash_change(&honest);
         // Correct checksum, forged content under the honest change's id.
-        let bytes = encode_chunk(ChunkType::Changes, std::slice::from_ref(&forged), &[claimed]);
+        let bytes = encode_chunk(
+            ChunkType::Changes,
+            std::slice::from_ref(&forged),
+            &[claimed],
+        );
         match decode_chunk(&bytes, ChunkType::Changes) {
             Err(DecodeError::HashMismatch { claimed: c, actual }) => {
                 assert_eq!(c, claimed);
@@ -163,7 +167,11 @@ mod tests {
                 other.map(|b| b.hashes)
             ),
         }
-        let ok = encode_chunk(ChunkType::Changes, std::slice::from_ref(&honest), &[claimed]);
+        let ok = encode_chunk(
+            ChunkType::Changes,
+            std::slice::from_ref(&honest),
+            &[claimed],
+        );
         let batch = decode_chunk(&ok, ChunkType::Changes).unwrap();
         assert_eq!(batch.changes, vec![honest]);
         assert_eq!(batch.hashes, vec![claimed]);

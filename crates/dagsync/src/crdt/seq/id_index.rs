@@ -57,19 +57,22 @@ impl IdIndex {
         self.flush();
         let ranges = self.ranges_mut(start.actor);
         let (lo, hi) = (start.counter, start.counter + len);
-        // Cut an entry that starts before `lo` and reaches into the range.
-        if let Some((&s, &(e, l))) = ranges.range(..lo).next_back() {
-            if e > lo {
-                ranges.insert(s, (lo, l));
-                if e > hi {
-                    ranges.insert(hi, (e, l));
+        // Moving exactly one recorded range (a leaf split moves whole runs) needs no cutting.
+        if ranges.get(&lo).is_some_and(|&(end, _)| end == hi) {
+            ranges.remove(&lo);
+        } else {
+            // Cut an entry that starts before `lo` and reaches into the range.
+            if let Some((&s, &(e, l))) = ranges.range(..lo).next_back() {
+                if e > lo {
+                    ranges.insert(s, (lo, l));
+                    if e > hi {
+                        ranges.insert(hi, (e, l));
+                    }
                 }
             }
-        }
-        // Remove or trim entries starting inside the range.
-        let inside: Vec<u64> = ranges.range(lo..hi).map(|(&s, _)| s).collect();
-        for s in inside {
-            if let Some((e, l)) = ranges.remove(&s) {
+            // Remove or trim entries starting inside the range.
+            while let Some((&s, &(e, l))) = ranges.range(lo..hi).next() {
+                ranges.remove(&s);
                 if e > hi {
                     ranges.insert(hi, (e, l));
                 }

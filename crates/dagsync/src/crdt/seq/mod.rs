@@ -50,6 +50,43 @@ impl Weights for [char] {
     }
 }
 
+/// The characters of a Text, in insertion order (runs point into it), remembering whether any
+/// lies outside the Basic Multilingual Plane: until one does, a run's UTF-16 length is its
+/// character count and weighing runs costs nothing.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct TextArena {
+    chars: Vec<char>,
+    astral: bool,
+}
+
+impl TextArena {
+    /// Appends `text`; returns the arena index of its first character and its length.
+    pub(crate) fn push_str(&mut self, text: &str) -> (u32, u32) {
+        let start = self.chars.len() as u32;
+        self.chars.extend(text.chars());
+        self.astral |= text.chars().any(|c| c.len_utf16() > 1);
+        (start, self.chars.len() as u32 - start)
+    }
+}
+
+impl std::ops::Deref for TextArena {
+    type Target = [char];
+
+    fn deref(&self) -> &[char] {
+        &self.chars
+    }
+}
+
+impl Weights for TextArena {
+    fn utf16(&self, start: u32, len: u32) -> u64 {
+        if self.astral {
+            self.chars.utf16(start, len)
+        } else {
+            u64::from(len)
+        }
+    }
+}
+
 /// An item position: run `run` of leaf `leaf`, `offset` items into it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Cursor {
@@ -400,8 +437,25 @@ impl Sequence {
         let (items, utf16) = weigh(&moved);
         old.items -= items;
         old.utf16 -= utf16;
+        // Runs split by edits usually continue each other's ids: record maximal id ranges.
+        let mut pending: Option<(Id, u64)> = None;
         for run in &moved {
-            self.index.set(run.id, u64::from(run.len), new_id);
+            match &mut pending {
+                Some((start, len))
+                    if start.actor == run.id.actor && start.counter + *len == run.id.counter =>
+                {
+                    *len += u64::from(run.len);
+                }
+                _ => {
+                    if let Some((start, len)) = pending.take() {
+                        self.index.set(start, len, new_id);
+                    }
+                    pending = Some((run.id, u64::from(run.len)));
+                }
+            }
+        }
+        if let Some((start, len)) = pending {
+            self.index.set(start, len, new_id);
         }
         self.leaves.push(Leaf {
             runs: moved,
@@ -511,7 +565,7 @@ impl Sequence {
 
     /// Converts a UTF-16 offset into an item offset; `None` if it is past the end or falls
     /// inside a surrogate pair.
-    pub(crate) fn utf16_to_items(&self, target: u64, chars: &[char]) -> Option<u64> {
+    pub(crate) fn utf16_to_items(&self, target: u64, chars: &TextArena) -> Option<u64> {
         if target == self.utf16 {
             return Some(self.items);
         }
@@ -543,7 +597,7 @@ impl Sequence {
     }
 
     /// Converts an item offset (≤ visible length) into a UTF-16 offset.
-    pub(crate) fn items_to_utf16(&self, index: u64, chars: &[char]) -> u64 {
+    pub(crate) fn items_to_utf16(&self, index: u64, chars: &TextArena) -> u64 {
         let Some(c) = self.find_visible(index) else {
             return self.utf16;
         };

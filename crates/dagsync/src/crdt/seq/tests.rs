@@ -341,7 +341,7 @@ fn concurrent_runs_do_not_interleave() {
 #[test]
 fn many_local_edits_split_leaves_and_stay_consistent() {
     let mut seq = Sequence::default();
-    let mut chars = Vec::new();
+    let mut chars = TextArena::default();
     let mut model: Vec<char> = Vec::new();
     let mut counter = 0;
     let mut state = 12345u64;
@@ -357,7 +357,7 @@ fn many_local_edits_split_leaves_and_stay_consistent() {
             let pos = next() % len;
             let n = (next() % 3 + 1).min(len - pos);
             let mut out = Vec::new();
-            seq.delete_local(pos, n, chars.as_slice(), &mut out);
+            seq.delete_local(pos, n, &chars, &mut out);
             model.drain(pos as usize..(pos + n) as usize);
         } else {
             let pos = if step % 2 == 0 {
@@ -366,9 +366,8 @@ fn many_local_edits_split_leaves_and_stay_consistent() {
                 next() % (len + 1)
             };
             let ch = if next() % 5 == 0 { '😀' } else { 'a' };
-            let content = chars.len() as u32;
-            chars.push(ch);
-            seq.insert_local(pos, Id::new(0, counter), 1, content, chars.as_slice());
+            let (content, _) = chars.push_str(ch.encode_utf8(&mut [0; 4]));
+            seq.insert_local(pos, Id::new(0, counter), 1, content, &chars);
             counter += 1;
             model.insert(pos as usize, ch);
         }
