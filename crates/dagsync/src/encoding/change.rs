@@ -22,11 +22,18 @@ struct ActorTable(Vec<ActorId>);
 impl ActorTable {
     fn of(changes: &[Change]) -> ActorTable {
         let mut actors: Vec<ActorId> = Vec::new();
+        let mut mentioned: Vec<ActorId> = Vec::new();
         for change in changes {
-            actors.push(change.actor);
-            actors.push(change.time.actor);
+            mentioned.push(change.actor);
+            mentioned.push(change.time.actor);
             for op in &change.ops {
-                op_actors(op, &mut actors);
+                op_actors(op, &mut mentioned);
+            }
+            // Most mentions repeat the last actor: skip those before sorting.
+            for actor in mentioned.drain(..) {
+                if actors.last() != Some(&actor) {
+                    actors.push(actor);
+                }
             }
         }
         actors.sort_unstable();
@@ -200,6 +207,7 @@ struct Encoder<'a> {
     actors: ActorTable,
     containers: Vec<&'a ContainerId>,
     container_index: HashMap<&'a ContainerId, u64>,
+    last_container: Option<(&'a ContainerId, u64)>,
     external: Vec<ChangeHash>,
     external_index: HashMap<ChangeHash, u64>,
     cols: Columns,
@@ -207,6 +215,18 @@ struct Encoder<'a> {
 
 impl<'a> Encoder<'a> {
     fn container(&mut self, id: &'a ContainerId) -> u64 {
+        // Consecutive operations usually target the same container.
+        if let Some(&(last, i)) = self.last_container.as_ref() {
+            if std::ptr::eq(last, id) || last == id {
+                return i;
+            }
+        }
+        let i = self.container_slot(id);
+        self.last_container = Some((id, i));
+        i
+    }
+
+    fn container_slot(&mut self, id: &'a ContainerId) -> u64 {
         if let Some(&i) = self.container_index.get(id) {
             return i;
         }
@@ -327,6 +347,7 @@ pub(crate) fn write_batch(changes: &[Change], hashes: Option<&[ChangeHash]>) -> 
         actors: ActorTable::of(changes),
         containers: Vec::new(),
         container_index: HashMap::new(),
+        last_container: None,
         external: Vec::new(),
         external_index: HashMap::new(),
         cols: Columns::default(),

