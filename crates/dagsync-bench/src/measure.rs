@@ -45,6 +45,25 @@ pub fn measure(
     Ok((measurement, last))
 }
 
+/// Runs `work` once to warm up, then `runs` times (at least once), timing only `work`: each
+/// result goes to `check` afterwards, untimed (so the check and dropping the result are not
+/// measured). Returns the median time; stops at the first error of either.
+pub fn median_time<T>(
+    runs: usize,
+    mut work: impl FnMut() -> Result<T>,
+    mut check: impl FnMut(T) -> Result<()>,
+) -> Result<Duration> {
+    check(work()?)?;
+    let mut times = Vec::with_capacity(runs.max(1));
+    for _ in 0..runs.max(1) {
+        let start = Instant::now();
+        let result = work()?;
+        times.push(start.elapsed());
+        check(result)?;
+    }
+    Ok(median(&mut times).unwrap_or_default())
+}
+
 fn median(values: &mut [Duration]) -> Option<Duration> {
     values.sort_unstable();
     values.get(values.len() / 2).copied()

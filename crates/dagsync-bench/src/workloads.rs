@@ -1,10 +1,12 @@
-//! The workloads, written once for every [`Engine`]: trace replays and a two-replica merge.
+//! The workloads, written once for every [`Engine`]: trace replays, a two-replica merge, and
+//! persistence (save / load, export / import) of a replayed document.
 
 use std::time::{Duration, Instant};
 
 use dagsync_traces::{Kind, Patch, Trace};
 
 use crate::engines::{Engine, Error, Result};
+use crate::measure::median_time;
 
 /// What one run of a workload produced, to check and to report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +40,19 @@ pub fn replay<E: Engine>(trace: &Trace) -> Result<Outcome> {
 /// Replays a sequential trace on one replica, each patch its own transaction (commit), then
 /// saves the document.
 pub fn replay_sequential<E: Engine>(trace: &Trace) -> Result<Outcome> {
+    let mut doc = build_sequential::<E>(trace)?;
+    let saved = E::save(&mut doc)?.len();
+    Ok(Outcome {
+        text: E::text(&mut doc),
+        saved: Some(saved),
+        phase: None,
+    })
+}
+
+/// The document of a sequential trace on one replica (agent 0): the start content, then each
+/// patch its own transaction (commit after every patch; for dagsync `commit(None)`, which
+/// coalesces keystrokes into the open change).
+pub fn build_sequential<E: Engine>(trace: &Trace) -> Result<E::Doc> {
     let mut doc = E::new_doc(0)?;
     if !trace.start_content.is_empty() {
         E::insert(&mut doc, 0, &trace.start_content)?;
@@ -47,12 +62,7 @@ pub fn replay_sequential<E: Engine>(trace: &Trace) -> Result<Outcome> {
         apply_patch::<E>(&mut doc, patch)?;
         E::commit(&mut doc);
     }
-    let saved = E::save(&mut doc)?.len();
-    Ok(Outcome {
-        text: E::text(&mut doc),
-        saved: Some(saved),
-        phase: None,
-    })
+    Ok(doc)
 }
 
 /// Replays a concurrent trace: one replica per agent. Before each transaction its agent's
@@ -222,6 +232,85 @@ pub fn merge<E: Engine>(edits: usize, seed: u64) -> Result<Outcome> {
     })
 }
 
+/// Sizes and median times of [`persistence`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Persistence {
+    /// Bytes of [`Engine::save`]: the document with its full history.
+    pub saved: usize,
+    /// Bytes of [`Engine::export_all`]: every change, for an empty replica.
+    pub exported: usize,
+    /// [`Engine::load`] of the saved bytes alone: the library's load call, which may leave
+    /// work for later (diamond-types: no branch checked out; Loro: state decoded lazily).
+    pub load: Duration,
+    /// [`Engine::load`] + [`Engine::open`] + [`Engine::text`]: until the loaded text is
+    /// available as a `String` (the comparable load time).
+    pub load_text: Duration,
+    /// [`Engine::export_all`] on the replayed document + [`Engine::import_all`] into a new
+    /// empty replica + [`Engine::text`] of that replica.
+    pub export_import: Duration,
+}
+
+/// Persistence of the document a sequential trace builds ([`build_sequential`], not timed):
+/// saves it once, then times, each as one warm-up and `runs` measured runs (median), loading
+/// the saved bytes, loading them until the text is available, and exporting everything +
+/// importing it into an empty replica. Every loaded and imported replica's text must equal the
+/// trace's `endContent` (checked untimed after each run), as must the replayed document's;
+/// a mismatch is an error naming the step and the first differing char.
+pub fn persistence<E: Engine>(trace: &Trace, runs: usize) -> Result<Persistence> {
+    if trace.kind != Kind::Sequential {
+        return Err(Error(
+            "persistence replays sequential traces only".to_owned(),
+        ));
+    }
+    let expect = |step: &str, text: &str| -> Result<()> {
+        if text == trace.end_content {
+            return Ok(());
+        }
+        Err(Error(format!(
+            "{step}: text differs from endContent at char {} (text has {} chars, endContent {})",
+            first_difference(text, &trace.end_content),
+            text.chars().count(),
+            trace.end_content.chars().count()
+        )))
+    };
+    let mut doc = build_sequential::<E>(trace)?;
+    expect("replay", &E::text(&mut doc))?;
+    let saved = E::save(&mut doc)?;
+    let exported = E::export_all(&mut doc)?.len();
+    // Agent 1 for the copies: a replica other than the one that wrote the history.
+    let load = median_time(
+        runs,
+        || E::load(&saved, 1),
+        |loaded| expect("load", &E::text(&mut E::open(loaded)?)),
+    )?;
+    let load_text = median_time(
+        runs,
+        || {
+            let mut doc = E::open(E::load(&saved, 1)?)?;
+            let text = E::text(&mut doc);
+            Ok((doc, text))
+        },
+        |(_doc, text)| expect("load + text", &text),
+    )?;
+    let export_import = median_time(
+        runs,
+        || {
+            let bytes = E::export_all(&mut doc)?;
+            let mut copy = E::import_all(&bytes, 1)?;
+            let text = E::text(&mut copy);
+            Ok((copy, text))
+        },
+        |(_copy, text)| expect("export + import", &text),
+    )?;
+    Ok(Persistence {
+        saved: saved.len(),
+        exported,
+        load,
+        load_text,
+        export_import,
+    })
+}
+
 /// Index (in chars) of the first char where `a` and `b` differ; the shorter length when one
 /// is a prefix of the other.
 pub fn first_difference(a: &str, b: &str) -> usize {
@@ -246,6 +335,8 @@ pub struct Runner {
     pub replay: fn(&Trace) -> Result<Outcome>,
     /// [`merge`] for this engine.
     pub merge: fn(usize, u64) -> Result<Outcome>,
+    /// [`persistence`] for this engine.
+    pub persistence: fn(&Trace, usize) -> Result<Persistence>,
 }
 
 impl Runner {
@@ -255,6 +346,7 @@ impl Runner {
             name: E::NAME,
             replay: replay::<E>,
             merge: merge::<E>,
+            persistence: persistence::<E>,
         }
     }
 }
@@ -315,6 +407,83 @@ mod tests {
                 "{}",
                 runner.name
             );
+        }
+    }
+
+    /// The first `txns` transactions of automerge-paper, with `endContent` set to the text
+    /// they produce (replayed on a plain `String`).
+    fn automerge_paper_prefix(txns: usize) -> Trace {
+        let mut trace = dagsync_traces::load(dagsync_traces::named("automerge-paper")).unwrap();
+        trace.txns.truncate(txns);
+        let mut text: Vec<char> = trace.start_content.chars().collect();
+        for patch in trace.txns.iter().flat_map(|t| &t.patches) {
+            text.splice(patch.pos..patch.pos + patch.del, patch.ins.chars());
+        }
+        trace.end_content = text.into_iter().collect();
+        trace
+    }
+
+    /// Saves, loads, exports and imports the prefix's document with engine `E`; each copy must
+    /// show the original text and accept a further edit.
+    fn round_trip<E: Engine>(trace: &Trace) {
+        let mut doc = build_sequential::<E>(trace).unwrap();
+        let text = E::text(&mut doc);
+        assert_eq!(text, trace.end_content, "{}: replay", E::NAME);
+
+        let saved = E::save(&mut doc).unwrap();
+        let mut loaded = E::open(E::load(&saved, 1).unwrap()).unwrap();
+        assert_eq!(E::text(&mut loaded), text, "{}: save + load", E::NAME);
+        E::insert(&mut loaded, 0, "!").unwrap();
+        E::commit(&mut loaded);
+        assert_eq!(
+            E::text(&mut loaded),
+            format!("!{text}"),
+            "{}: edit after load",
+            E::NAME
+        );
+
+        let exported = E::export_all(&mut doc).unwrap();
+        let mut imported = E::import_all(&exported, 2).unwrap();
+        assert_eq!(E::text(&mut imported), text, "{}: export + import", E::NAME);
+        E::delete(&mut imported, 0, 1).unwrap();
+        E::commit(&mut imported);
+        assert_eq!(
+            E::text(&mut imported),
+            text.chars().skip(1).collect::<String>(),
+            "{}: edit after import",
+            E::NAME
+        );
+
+        // Garbage is an error, never a silent empty document.
+        assert!(E::load(b"not a document", 1).is_err(), "{}: load", E::NAME);
+        assert!(
+            E::import_all(b"not an update", 1).is_err(),
+            "{}: import",
+            E::NAME
+        );
+    }
+
+    #[test]
+    fn every_engine_round_trips_save_load_and_export_import() {
+        let trace = automerge_paper_prefix(2_000);
+        assert!(trace.end_content.chars().count() > 100);
+        round_trip::<Dagsync>(&trace);
+        round_trip::<crate::engines::DiamondTypes>(&trace);
+        #[cfg(feature = "loro")]
+        round_trip::<crate::engines::Loro>(&trace);
+    }
+
+    #[test]
+    fn persistence_checks_the_text_of_every_copy() {
+        let mut trace = automerge_paper_prefix(1_000);
+        for runner in runners() {
+            let p = (runner.persistence)(&trace, 1).unwrap();
+            assert!(p.saved > 0 && p.exported > 0, "{}: {p:?}", runner.name);
+        }
+        // A wrong endContent is an error for every engine, not a pass.
+        trace.end_content.push('x');
+        for runner in runners() {
+            assert!((runner.persistence)(&trace, 1).is_err(), "{}", runner.name);
         }
     }
 

@@ -2,16 +2,18 @@
 //! ratios dagsync ÷ other.
 //!
 //! ```text
-//! bench [--runs N] [--edits N] [--seed N] [--engines a,b]   the standard table
+//! bench [--runs N] [--edits N] [--seed N] [--engines a,b]   the standard tables
+//! bench persistence [--runs N] [--engines a,b]              the persistence table only
 //! bench replay [--runs N] [--engines a,b] FILE.json.gz...   replay trace files
 //! ```
 
 use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use dagsync_bench::alloc::CountingAlloc;
 use dagsync_bench::measure::{measure, mib, ms, Measurement};
-use dagsync_bench::workloads::{first_difference, runners, Outcome, Runner};
+use dagsync_bench::workloads::{first_difference, runners, Outcome, Persistence, Runner};
 use dagsync_traces::{Kind, Trace};
 
 #[global_allocator]
@@ -19,8 +21,11 @@ static ALLOC: CountingAlloc = CountingAlloc;
 
 const USAGE: &str = "usage:
   bench [--runs N] [--edits N] [--seed N] [--engines NAME,...]
-      trace replays (one transaction per edit, final save) and a merge of two replicas with
-      N (default 10000) concurrent random edits each
+      trace replays (one transaction per edit, final save), a merge of two replicas with
+      N (default 10000) concurrent random edits each, then the persistence table
+  bench persistence [--runs N] [--engines NAME,...]
+      the persistence table only: save size, load, export + import of the automerge-paper
+      and seph-blog1 documents (one commit per edit), texts checked against endContent
   bench replay [--runs N] [--engines NAME,...] FILE.json.gz...
       replays trace files (sequential or concurrent, detected), checks endContent
 options:
@@ -28,12 +33,24 @@ options:
   --engines L    comma-separated subset of: dagsync, diamond-types, loro (default: all built;
                  loro needs the default `loro` feature)";
 
+/// Which tables `bench` prints.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// The standard workloads, then the persistence table.
+    Standard,
+    /// The persistence table only.
+    Persistence,
+    /// Replays of the given files.
+    Replay,
+}
+
 struct Options {
     runs: usize,
     edits: usize,
     seed: u64,
     runners: Vec<Runner>,
-    files: Option<Vec<String>>,
+    mode: Mode,
+    files: Vec<String>,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -42,11 +59,11 @@ fn parse_args() -> Result<Options, String> {
         edits: 10_000,
         seed: 42,
         runners: runners(),
-        files: None,
+        mode: Mode::Standard,
+        files: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
     let mut files = Vec::new();
-    let mut replay = false;
     while let Some(arg) = args.next() {
         let mut value = |name: &str| {
             args.next()
@@ -80,16 +97,17 @@ fn parse_args() -> Result<Options, String> {
                 println!("{USAGE}");
                 std::process::exit(0);
             }
-            "replay" if !replay && files.is_empty() => replay = true,
-            _ if replay && !arg.starts_with("--") => files.push(arg),
+            "replay" if options.mode == Mode::Standard => options.mode = Mode::Replay,
+            "persistence" if options.mode == Mode::Standard => options.mode = Mode::Persistence,
+            _ if options.mode == Mode::Replay && !arg.starts_with("--") => files.push(arg),
             _ => return Err(format!("unexpected argument {arg:?}\n{USAGE}")),
         }
     }
-    if replay {
+    if options.mode == Mode::Replay {
         if files.is_empty() {
             return Err(format!("replay needs at least one file\n{USAGE}"));
         }
-        options.files = Some(files);
+        options.files = files;
     }
     if options.runners.is_empty() {
         return Err(format!("no engines selected\n{USAGE}"));
@@ -162,16 +180,17 @@ impl Table {
             heap_ratio
         );
     }
+}
 
-    fn finish(self) -> ExitCode {
-        if self.failures.is_empty() {
-            return ExitCode::SUCCESS;
-        }
-        for failure in &self.failures {
-            eprintln!("bench: FAILED {failure}");
-        }
-        ExitCode::FAILURE
+/// Reports the failures on stderr; exit status 1 if there were any.
+fn finish(failures: Vec<String>) -> ExitCode {
+    if failures.is_empty() {
+        return ExitCode::SUCCESS;
     }
+    for failure in &failures {
+        eprintln!("bench: FAILED {failure}");
+    }
+    ExitCode::FAILURE
 }
 
 /// Replays `trace` with every engine and checks the text against endContent.
@@ -197,6 +216,118 @@ fn replay_rows(table: &mut Table, label: &str, trace: &Trace, options: &Options)
     }
 }
 
+/// The persistence table, printed row by row; ratios compare with the trace's dagsync row.
+struct PersistenceTable {
+    base: Option<Persistence>,
+}
+
+/// Milliseconds with two decimals (loads take a few ms).
+fn ms2(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+/// `dagsync / other` with two decimals.
+fn ratio(dagsync: f64, other: f64) -> String {
+    format!("{:.2}", dagsync / other.max(1e-12))
+}
+
+impl PersistenceTable {
+    fn new(runs: usize) -> PersistenceTable {
+        println!();
+        println!(
+            "persistence: the document of each trace, built once by replaying it (one commit per \
+             edit); median of {runs} runs after a warm-up; every loaded / imported text checked \
+             against endContent; ratios = dagsync / other (below 1: dagsync faster / smaller)"
+        );
+        println!(
+            "  saved B = save() with full history; load = the library's load call only (may \
+             defer work); load+text = until the text is a String; export B = every change as \
+             one update; exp+imp = export + import into an empty doc + text"
+        );
+        println!(
+            "{:<16} {:<14} {:>9} {:>10} {:>10} {:>9} {:>10} {:>7} {:>7} {:>7} {:>7} {:>7}",
+            "trace",
+            "engine",
+            "saved B",
+            "load",
+            "load+text",
+            "export B",
+            "exp+imp",
+            "saved×",
+            "load×",
+            "l+t×",
+            "exp B×",
+            "e+i×"
+        );
+        PersistenceTable { base: None }
+    }
+
+    fn row(
+        &mut self,
+        failures: &mut Vec<String>,
+        trace: &str,
+        engine: &str,
+        result: Result<Persistence, String>,
+    ) {
+        let p = match result {
+            Ok(p) => p,
+            Err(e) => {
+                println!("{trace:<16} {engine:<14} {:>9}", "FAILED");
+                failures.push(format!("persistence {trace}: {engine}: {e}"));
+                return;
+            }
+        };
+        let ratios = match self.base {
+            Some(b) if engine != "dagsync" => [
+                ratio(b.saved as f64, p.saved as f64),
+                ratio(b.load.as_secs_f64(), p.load.as_secs_f64()),
+                ratio(b.load_text.as_secs_f64(), p.load_text.as_secs_f64()),
+                ratio(b.exported as f64, p.exported as f64),
+                ratio(b.export_import.as_secs_f64(), p.export_import.as_secs_f64()),
+            ],
+            _ => Default::default(),
+        };
+        if engine == "dagsync" {
+            self.base = Some(p);
+        }
+        let [saved_r, load_r, load_text_r, exported_r, export_import_r] = ratios;
+        println!(
+            "{:<16} {:<14} {:>9} {:>10} {:>10} {:>9} {:>10} {:>7} {:>7} {:>7} {:>7} {:>7}",
+            trace,
+            engine,
+            p.saved,
+            ms2(p.load),
+            ms2(p.load_text),
+            p.exported,
+            ms2(p.export_import),
+            saved_r,
+            load_r,
+            load_text_r,
+            exported_r,
+            export_import_r
+        );
+    }
+}
+
+/// The persistence table for automerge-paper and seph-blog1.
+fn persistence_rows(failures: &mut Vec<String>, options: &Options) {
+    let mut table = PersistenceTable::new(options.runs);
+    for name in ["automerge-paper", "seph-blog1"] {
+        let trace = match dagsync_traces::load(dagsync_traces::named(name)) {
+            Ok(trace) => trace,
+            Err(e) => {
+                failures.push(format!("{name}: {e}"));
+                continue;
+            }
+        };
+        table.base = None;
+        for runner in &options.runners {
+            let result = (runner.persistence)(&trace, options.runs).map_err(|e| e.to_string());
+            table.row(failures, name, runner.name, result);
+        }
+    }
+}
+
 fn describe(trace: &Trace) -> String {
     match trace.kind {
         Kind::Sequential => format!("{} edits", trace.patch_count()),
@@ -212,10 +343,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut table = Table::new(options.runs);
-    match &options.files {
-        Some(files) => {
-            for file in files {
+    let failures = match options.mode {
+        Mode::Replay => {
+            let mut table = Table::new(options.runs);
+            for file in &options.files {
                 let label = Path::new(file)
                     .file_name()
                     .map_or(file.clone(), |n| n.to_string_lossy().into_owned());
@@ -224,8 +355,10 @@ fn main() -> ExitCode {
                     Err(e) => table.failures.push(format!("{file}: {e}")),
                 }
             }
+            table.failures
         }
-        None => {
+        Mode::Standard => {
+            let mut table = Table::new(options.runs);
             for name in ["automerge-paper", "seph-blog1", "friendsforever"] {
                 match dagsync_traces::load(dagsync_traces::named(name)) {
                     Ok(trace) => {
@@ -242,7 +375,14 @@ fn main() -> ExitCode {
                     .map_err(|e| e.to_string());
                 table.row(&label, runner.name, result);
             }
+            persistence_rows(&mut table.failures, &options);
+            table.failures
         }
-    }
-    table.finish()
+        Mode::Persistence => {
+            let mut failures = Vec::new();
+            persistence_rows(&mut failures, &options);
+            failures
+        }
+    };
+    finish(failures)
 }

@@ -19,6 +19,7 @@ impl Engine for Dagsync {
     type Doc = Doc;
     type Version = VersionVector;
     type Update = Vec<Change>;
+    type Loaded = Doc;
 
     fn new_doc(agent: u32) -> Result<Doc> {
         Ok(Doc::new(actor(agent)))
@@ -84,5 +85,31 @@ impl Engine for Dagsync {
 
     fn save(doc: &mut Doc) -> Result<Vec<u8>> {
         Ok(doc.save())
+    }
+
+    fn load(bytes: &[u8], agent: u32) -> Result<Doc> {
+        Doc::load(bytes, actor(agent)).map_err(|e| fail("dagsync load", e))
+    }
+
+    fn open(loaded: Doc) -> Result<Doc> {
+        Ok(loaded)
+    }
+
+    fn export_all(doc: &mut Doc) -> Result<Vec<u8>> {
+        Ok(doc.export_changes(&VersionVector::new()))
+    }
+
+    fn import_all(bytes: &[u8], agent: u32) -> Result<Doc> {
+        let mut doc = Doc::new(actor(agent));
+        let report = doc
+            .import_changes(bytes)
+            .map_err(|e| fail("dagsync import_changes", e))?;
+        if report.pending > 0 {
+            return Err(fail(
+                "dagsync import_changes",
+                format_args!("{} changes wait for missing deps", report.pending),
+            ));
+        }
+        Ok(doc)
     }
 }

@@ -1,7 +1,7 @@
 //! diamond-types 1.0 (`ListCRDT`), the fastest established Rust text CRDT.
 
 use diamond_types::list::encoding::{ENCODE_FULL, ENCODE_PATCH};
-use diamond_types::list::ListCRDT;
+use diamond_types::list::{ListCRDT, OpLog};
 use diamond_types::{AgentId, LocalVersion};
 
 use super::{fail, Engine, Error, Result};
@@ -15,6 +15,12 @@ pub struct DtDoc {
     agent: AgentId,
 }
 
+/// A loaded diamond-types op log (no branch checked out yet) and the agent to name on open.
+pub struct DtLoaded {
+    oplog: OpLog,
+    agent: u32,
+}
+
 fn named(crdt: ListCRDT, agent: u32) -> DtDoc {
     let mut crdt = crdt;
     let agent = crdt.get_or_create_agent_id(&format!("agent{agent}"));
@@ -26,6 +32,7 @@ impl Engine for DiamondTypes {
     type Doc = DtDoc;
     type Version = LocalVersion;
     type Update = Vec<u8>;
+    type Loaded = DtLoaded;
 
     fn new_doc(agent: u32) -> Result<DtDoc> {
         Ok(named(ListCRDT::new(), agent))
@@ -100,5 +107,33 @@ impl Engine for DiamondTypes {
 
     fn save(doc: &mut DtDoc) -> Result<Vec<u8>> {
         Ok(doc.crdt.oplog.encode(ENCODE_FULL))
+    }
+
+    fn load(bytes: &[u8], agent: u32) -> Result<DtLoaded> {
+        let oplog = OpLog::load_from(bytes)
+            .map_err(|e| fail("diamond-types OpLog::load_from", format_args!("{e:?}")))?;
+        Ok(DtLoaded { oplog, agent })
+    }
+
+    fn open(loaded: DtLoaded) -> Result<DtDoc> {
+        // What `ListCRDT::load_from` does after decoding: check out the tip.
+        let branch = loaded.oplog.checkout_tip();
+        let crdt = ListCRDT {
+            branch,
+            oplog: loaded.oplog,
+        };
+        Ok(named(crdt, loaded.agent))
+    }
+
+    fn export_all(doc: &mut DtDoc) -> Result<Vec<u8>> {
+        Ok(doc.crdt.oplog.encode_from(ENCODE_PATCH, &[]))
+    }
+
+    fn import_all(bytes: &[u8], agent: u32) -> Result<DtDoc> {
+        let mut doc = named(ListCRDT::new(), agent);
+        doc.crdt
+            .merge_data_and_ff(bytes)
+            .map_err(|e| fail("diamond-types merge_data_and_ff", format_args!("{e:?}")))?;
+        Ok(doc)
     }
 }

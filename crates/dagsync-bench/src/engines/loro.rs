@@ -16,8 +16,24 @@ pub struct LoroReplica {
 fn replica(doc: LoroDoc, agent: u32) -> Result<LoroReplica> {
     doc.set_peer_id(u64::from(agent) + 1)
         .map_err(|e| fail("loro set_peer_id", e))?;
+    Ok(wrap(doc))
+}
+
+fn wrap(doc: LoroDoc) -> LoroReplica {
     let text = doc.get_text("text");
-    Ok(LoroReplica { doc, text })
+    LoroReplica { doc, text }
+}
+
+/// `LoroDoc::new` + `import(bytes)` + the peer id of `agent`; nothing may stay pending.
+fn import_new(bytes: &[u8], agent: u32, what: &str) -> Result<LoroDoc> {
+    let doc = LoroDoc::new();
+    let status = doc.import(bytes).map_err(|e| fail(what, e))?;
+    if status.pending.is_some() {
+        return Err(fail(what, "updates wait for missing deps"));
+    }
+    doc.set_peer_id(u64::from(agent) + 1)
+        .map_err(|e| fail("loro set_peer_id", e))?;
+    Ok(doc)
 }
 
 impl Engine for Loro {
@@ -25,6 +41,7 @@ impl Engine for Loro {
     type Doc = LoroReplica;
     type Version = VersionVector;
     type Update = Vec<u8>;
+    type Loaded = LoroDoc;
 
     fn new_doc(agent: u32) -> Result<LoroReplica> {
         replica(LoroDoc::new(), agent)
@@ -93,5 +110,23 @@ impl Engine for Loro {
         doc.doc
             .export(ExportMode::Snapshot)
             .map_err(|e| fail("loro export snapshot", e))
+    }
+
+    fn load(bytes: &[u8], agent: u32) -> Result<LoroDoc> {
+        import_new(bytes, agent, "loro import snapshot")
+    }
+
+    fn open(loaded: LoroDoc) -> Result<LoroReplica> {
+        Ok(wrap(loaded))
+    }
+
+    fn export_all(doc: &mut LoroReplica) -> Result<Vec<u8>> {
+        doc.doc
+            .export(ExportMode::all_updates())
+            .map_err(|e| fail("loro export all updates", e))
+    }
+
+    fn import_all(bytes: &[u8], agent: u32) -> Result<LoroReplica> {
+        import_new(bytes, agent, "loro import updates").map(wrap)
     }
 }

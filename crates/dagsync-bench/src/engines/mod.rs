@@ -48,6 +48,11 @@ pub trait Engine {
     type Version;
     /// Edits as shipped from one replica to another.
     type Update;
+    /// A document as [`Engine::load`] leaves it: what the library's own load call returns,
+    /// which need not have its text materialized yet. dagsync: a ready [`::dagsync::Doc`];
+    /// diamond-types: the op log alone, no branch checked out; Loro: a `LoroDoc` that imported
+    /// the snapshot (Loro decodes container state lazily, on first read).
+    type Loaded;
 
     /// A new empty replica for agent `agent` (0-based; each agent gets its own identity).
     fn new_doc(agent: u32) -> Result<Self::Doc>;
@@ -78,6 +83,28 @@ pub trait Engine {
     fn fork(doc: &mut Self::Doc, agent: u32) -> Result<Self::Doc>;
     /// The current text.
     fn text(doc: &mut Self::Doc) -> String;
-    /// The whole document, with its history, encoded the library's usual way.
+    /// The whole document, with its history, encoded the library's usual way (dagsync:
+    /// `Doc::save`; diamond-types: `encode(ENCODE_FULL)`, which is `EncodeOptions::default()`;
+    /// Loro: `export(ExportMode::Snapshot)`). Seals a pending transaction.
     fn save(doc: &mut Self::Doc) -> Result<Vec<u8>>;
+    /// Decodes [`Engine::save`] bytes with the library's load call and nothing more (dagsync:
+    /// `Doc::load`; diamond-types: `OpLog::load_from`; Loro: `LoroDoc::new` + `import`). Later
+    /// local edits belong to agent `agent`. Invalid bytes are an error.
+    fn load(bytes: &[u8], agent: u32) -> Result<Self::Loaded>;
+    /// Makes a loaded document a replica that can be read and edited (diamond-types: checks
+    /// out the op log's tip into a branch; dagsync and Loro: nothing to do). Loro still defers
+    /// decoding the text to the first [`Engine::text`], so "the text is available" means
+    /// `load` + `open` + `text`.
+    fn open(loaded: Self::Loaded) -> Result<Self::Doc>;
+    /// Every change in the replica's history as one update for an empty replica: the sync
+    /// path, as opposed to [`Engine::save`]'s snapshot (dagsync: `export_changes` since the
+    /// empty version vector; diamond-types: `encode_from(ENCODE_PATCH, &[])`; Loro:
+    /// `export(ExportMode::all_updates())`). Seals a pending transaction.
+    fn export_all(doc: &mut Self::Doc) -> Result<Vec<u8>>;
+    /// A new empty replica for agent `agent` that has imported [`Engine::export_all`] bytes
+    /// (dagsync: `Doc::new` + `import_changes`; diamond-types: `ListCRDT::new` +
+    /// `merge_data_and_ff`, i.e. decode into the op log and merge into the branch; Loro:
+    /// `LoroDoc::new` + `import`). An error if the bytes are invalid or anything is left
+    /// waiting for missing dependencies.
+    fn import_all(bytes: &[u8], agent: u32) -> Result<Self::Doc>;
 }
