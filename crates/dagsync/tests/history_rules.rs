@@ -94,3 +94,17 @@ fn long_chains_plan_in_linear_time() {
     assert_eq!((report.applied, report.pending), (20_000, 0));
     assert_eq!(b.get_counter("n").value(), 20_000);
 }
+
+#[test]
+fn long_map_histories_validate_in_linear_time() {
+    // Every change overwrites one key, so each names its predecessor's operation.
+    let mut a = Doc::new(ActorId([1; 32]));
+    for i in 0..20_000i64 {
+        a.get_map("m").set("k", i).unwrap();
+        a.commit(Some("set"));
+    }
+    let bytes = a.save();
+    let b = Doc::load(&bytes, ActorId([2; 32])).unwrap();
+    assert_eq!(b.to_json(), a.to_json());
+    assert_eq!(b.change_count(), 20_000);
+}

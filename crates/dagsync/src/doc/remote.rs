@@ -435,10 +435,11 @@ impl Doc {
             // An op may reference ops of earlier changes, of the batch, or earlier in this change.
             let known = |p: &OpId, overlay: &Overlay| {
                 self.op_known(*p)
-                    || overlay
-                        .ops
-                        .get(&p.actor)
-                        .is_some_and(|r| r.iter().any(|&(s, e)| p.counter >= s && p.counter < e))
+                    || overlay.ops.get(&p.actor).is_some_and(|ranges| {
+                        // An actor's changes are validated in order: ranges ascend.
+                        let after = ranges.partition_point(|&(s, _)| s <= p.counter);
+                        after > 0 && p.counter < ranges[after - 1].1
+                    })
                     || (p.actor == change.actor
                         && p.counter >= change.start_op
                         && p.counter < counter)
@@ -687,7 +688,7 @@ impl Doc {
                 let origin_right = self.internal(*origin_right);
                 let (content_start, len) = match content {
                     InsertContent::Text(text) => {
-                        let actors = self.actors.clone();
+                        let actors = &self.actors;
                         let State::Text(state) = &mut self.containers[c as usize].state else {
                             return Err(missing("text container".to_owned()));
                         };
@@ -702,7 +703,7 @@ impl Doc {
                         };
                         let index = state
                             .seq
-                            .integrate(run, &actors, &state.chars)
+                            .integrate(run, actors, &state.chars)
                             .map_err(|e| missing(format!("item {:?}", e.0)))?;
                         if recording {
                             let index_utf16 = state.seq.items_to_utf16(index, &state.chars);
@@ -724,7 +725,7 @@ impl Doc {
                         } else {
                             Vec::new()
                         };
-                        let actors = self.actors.clone();
+                        let actors = &self.actors;
                         let State::List(state) = &mut self.containers[c as usize].state else {
                             return Err(missing("list container".to_owned()));
                         };
@@ -741,7 +742,7 @@ impl Doc {
                         };
                         let index = state
                             .seq
-                            .integrate(run, &actors, &Uniform)
+                            .integrate(run, actors, &Uniform)
                             .map_err(|e| missing(format!("item {:?}", e.0)))?;
                         if recording {
                             self.push_patch(
