@@ -49,7 +49,6 @@ fn views_at_recorded_heads_match_the_replay() {
 /// friendsforever replayed with `fork_at`: each transaction starts from a branch at exactly
 /// its parents' heads.
 #[test]
-#[ignore = "fork_at replays the ancestry per call; the checkout-based fork_at lands next"]
 fn concurrent_trace_replays_with_fork_at() {
     let trace = dagsync_traces::load(dagsync_traces::named("friendsforever")).unwrap();
     let mut all = Doc::new(ActorId([100; 32]));

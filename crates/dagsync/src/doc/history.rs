@@ -1,7 +1,5 @@
 //! The history as a DAG: listing it, and documents at past versions (time travel).
 
-use std::collections::HashSet;
-
 use crate::actor::ActorId;
 use crate::dag::ChangeHash;
 use crate::error::{ApplyError, DocError};
@@ -33,43 +31,13 @@ impl Doc {
             .collect()
     }
 
-    /// Log indexes of `heads` and all their ancestors, in log (topological) order.
-    fn ancestry(&mut self, heads: &[ChangeHash]) -> Result<Vec<u32>, DocError> {
-        self.seal();
-        let mut seen: HashSet<u32> = HashSet::new();
-        let mut stack: Vec<u32> = heads
-            .iter()
-            .map(|h| {
-                self.by_hash
-                    .get(h)
-                    .copied()
-                    .ok_or(DocError::UnknownChange(*h))
-            })
-            .collect::<Result<_, _>>()?;
-        while let Some(index) = stack.pop() {
-            if seen.insert(index) {
-                stack.extend(self.changes[index as usize].deps.iter().copied());
-            }
-        }
-        let mut order: Vec<u32> = seen.into_iter().collect();
-        order.sort_unstable();
-        Ok(order)
-    }
-
-    /// A new document holding exactly the history up to `heads`, whose local edits are
-    /// attributed to `actor`: a branch from a past version.
+    /// A new document holding exactly the history up to `heads` (those changes and their
+    /// ancestors), whose local edits are attributed to `actor`: a branch from a past version.
+    /// Costs about as much as [`Doc::fork`] plus undoing the changes after that version, not
+    /// a replay of the history. Seals the open local change.
     pub fn fork_at(&mut self, heads: &[ChangeHash], actor: ActorId) -> Result<Doc, DocError> {
-        let changes: Vec<_> = self
-            .ancestry(heads)?
-            .into_iter()
-            .map(|i| self.export_change(i))
-            .collect();
-        let mut doc = Doc::new(actor);
-        doc.time_source = self.time_source;
-        // The changes come from this document's own (validated) log.
-        doc.apply_changes(changes)
-            .map_err(|e| DocError::InconsistentHistory(e.to_string()))?;
-        Ok(doc)
+        let version = self.version_at(heads)?;
+        Ok(self.checkout(&version, actor))
     }
 
     /// The document as it was at `heads`, read-only: edits are refused with
@@ -81,9 +49,22 @@ impl Doc {
         Ok(doc)
     }
 
-    /// Applies every change `other` has and this document lacks.
+    /// Applies every change `other` has and this document lacks. Costs about as much as the
+    /// missing changes (found per author, without scanning `other`'s whole log).
     pub fn merge(&mut self, other: &mut Doc) -> Result<ApplyReport, ApplyError> {
-        let changes = other.changes_since(&self.version().clone());
+        other.seal();
+        let mut missing: Vec<u32> = Vec::new();
+        for (actor, chain) in other.by_actor.iter().enumerate() {
+            let have = self.version.get(&other.actors[actor]);
+            let have = usize::try_from(have).unwrap_or(usize::MAX);
+            missing.extend(chain.iter().skip(have));
+        }
+        // Log order is a causal order.
+        missing.sort_unstable();
+        let changes: Vec<_> = missing
+            .into_iter()
+            .map(|i| other.export_change(i))
+            .collect();
         self.apply_changes(changes)
     }
 }

@@ -133,22 +133,26 @@ impl Doc {
                     return path;
                 }
                 Parent::Child { container, op, key } => {
+                    // The slot must hold this very container: a container whose creating
+                    // operation was undone (see `checkout.rs`) and then merged again is
+                    // replaced by a fresh one in the same slot.
+                    let holds = |slot: &Slot| matches!(slot, Slot::Container(x) if *x == current);
                     let step = match (&self.containers[*container as usize].state, key) {
                         (State::Map(state), Some(key)) => {
                             let entries = state.entries.get(key).map_or(&[][..], Vec::as_slice);
-                            let current_winner = winner(entries, &self.actors);
-                            (current_winner.map(|e| e.id) == Some(*op))
-                                .then(|| PathElem::Key(key.clone()))
+                            winner(entries, &self.actors)
+                                .filter(|e| e.id == *op && holds(&e.slot))
+                                .map(|_| PathElem::Key(key.clone()))
                         }
-                        (State::List(state), _) => match state.seq.index_of(*op) {
-                            Some((index, true)) => Some(PathElem::Index(index)),
-                            _ => None,
-                        },
-                        (State::Register(state), _) => {
-                            let current_winner = winner(&state.entries, &self.actors);
-                            (current_winner.map(|e| e.id) == Some(*op))
-                                .then(|| PathElem::Key(String::new()))
-                        }
+                        (State::List(state), _) => state.seq.cursor_of(*op).and_then(|c| {
+                            let run = state.seq.run_at(c);
+                            let slot = state.items.get((run.content + c.offset) as usize);
+                            (!run.deleted && slot.is_some_and(holds))
+                                .then(|| PathElem::Index(state.seq.visible_index(c)))
+                        }),
+                        (State::Register(state), _) => winner(&state.entries, &self.actors)
+                            .filter(|e| e.id == *op && holds(&e.slot))
+                            .map(|_| PathElem::Key(String::new())),
                         _ => None,
                     };
                     let Some(step) = step else {

@@ -374,14 +374,29 @@ impl Doc {
     }
 
     /// Applies a map, counter, set or register operation (local or remote: their effect does
-    /// not depend on positions) and records its patch.
+    /// not depend on positions) and records its patch. A write of a new container creates it.
     pub(crate) fn apply_op(&mut self, op: &StoredOp, id: Id) {
+        let slot = match &op.action {
+            StoredAction::MapSet { key, value, .. } => {
+                Some(self.slot_for(op.container, id, Some(key.clone()), value))
+            }
+            StoredAction::RegisterSet { value, .. } => {
+                Some(self.slot_for(op.container, id, None, value))
+            }
+            _ => None,
+        };
+        self.apply_op_with_slot(op, id, slot);
+    }
+
+    /// Applies a map, counter, set or register operation whose written slot (for map and
+    /// register writes) is already made, and records its patch.
+    pub(crate) fn apply_op_with_slot(&mut self, op: &StoredOp, id: Id, slot: Option<Slot>) {
         let c = op.container;
         let recording = self.recording();
         match &op.action {
-            StoredAction::MapSet { key, value, pred } => {
-                let slot = self.slot_for(c, id, Some(key.clone()), value);
-                if let State::Map(state) = &mut self.containers[c as usize].state {
+            StoredAction::MapSet { key, pred, .. } => {
+                let state = &mut self.containers[c as usize].state;
+                if let (State::Map(state), Some(slot)) = (state, slot) {
                     let entries = state.entries.entry(key.clone()).or_default();
                     entries.retain(|e| !pred.contains(&e.id));
                     entries.push(Entry { id, slot });
@@ -448,9 +463,9 @@ impl Doc {
                     );
                 }
             }
-            StoredAction::RegisterSet { value, pred } => {
-                let slot = self.slot_for(c, id, None, value);
-                if let State::Register(state) = &mut self.containers[c as usize].state {
+            StoredAction::RegisterSet { pred, .. } => {
+                let state = &mut self.containers[c as usize].state;
+                if let (State::Register(state), Some(slot)) = (state, slot) {
                     state.entries.retain(|e| !pred.contains(&e.id));
                     state.entries.push(Entry { id, slot });
                 }

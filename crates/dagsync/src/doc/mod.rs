@@ -1,20 +1,26 @@
 //! The document: a tree of containers under named roots, edited in transactions whose
 //! operations become changes of the history, and merged with changes from other replicas.
 
+mod checkout;
+mod diff;
 mod handles;
+mod hash_index;
 mod history;
 mod json;
 mod local;
 mod log;
 mod persist;
 mod remote;
+mod shared_vec;
 mod state;
 mod types;
+mod version;
 
 use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
-use std::fmt;
 
 pub use handles::{CounterMut, ListMut, MapMut, RegisterMut, SetMut, TextMut};
 pub use types::{
@@ -27,7 +33,9 @@ use crate::clock::{HlcClock, OpId, VersionVector};
 use crate::dag::ChangeHash;
 use crate::error::DocError;
 use crate::id::{ActorIdx, Id};
+use hash_index::HashIndex;
 use log::{StoredChange, StoredOp};
+use shared_vec::SharedVec;
 use state::{Container, Parent, State};
 
 /// No container of this kind under this root name yet.
@@ -71,7 +79,8 @@ pub struct Doc {
     children: FxHashMap<Id, u32>,
     /// The next unused Lamport counter.
     next_counter: u64,
-    changes: Vec<StoredChange>,
+    /// The log, shared between forks: a change is copied only when a fork modifies it.
+    changes: SharedVec<Arc<StoredChange>>,
     /// For each actor, its changes' log indexes in seq order.
     by_actor: Vec<Vec<u32>>,
     /// Log indexes of the changes no other change depends on.
@@ -92,7 +101,7 @@ pub struct Doc {
     subscribers: Vec<(u64, Subscriber)>,
     next_subscriber: u64,
     /// Sealed changes by hash.
-    by_hash: FxHashMap<ChangeHash, u32>,
+    by_hash: HashIndex,
     /// Remote changes waiting for their dependencies, by hash.
     queue: HashMap<ChangeHash, Change>,
     read_only: bool,
@@ -113,7 +122,7 @@ impl Doc {
             roots: FxHashMap::default(),
             children: FxHashMap::default(),
             next_counter: 1,
-            changes: Vec::new(),
+            changes: SharedVec::default(),
             by_actor: Vec::new(),
             heads: BTreeSet::new(),
             version: VersionVector::new(),
@@ -127,7 +136,7 @@ impl Doc {
             time_source: zero_time,
             subscribers: Vec::new(),
             next_subscriber: 0,
-            by_hash: FxHashMap::default(),
+            by_hash: HashIndex::default(),
             queue: HashMap::new(),
             read_only: false,
         };
@@ -351,7 +360,7 @@ impl Doc {
         let end_op = self.next_counter;
         let index = match self.open_change {
             Some(open) if message.is_none() => {
-                let change = &mut self.changes[open as usize];
+                let change = Arc::make_mut(&mut self.changes[open as usize]);
                 let last_start = Id::new(change.actor, change_last_op_start(change));
                 let first_start = Id::new(change.actor, self.pending_start);
                 // Drain (not take) so the transaction buffer keeps its capacity.
@@ -413,7 +422,7 @@ impl Doc {
         self.by_actor[change.actor as usize].push(index);
         self.version
             .set(self.actors[change.actor as usize], change.seq);
-        self.changes.push(change);
+        self.changes.push(Arc::new(change));
         index
     }
 
@@ -428,7 +437,7 @@ impl Doc {
     /// Computes and records the hash of change `index`, which no longer changes.
     fn seal_change(&mut self, index: u32) {
         let hash = crate::dag::hash_change(&self.export_change(index));
-        self.changes[index as usize].hash = Some(hash);
+        Arc::make_mut(&mut self.changes[index as usize]).hash = Some(hash);
         self.by_hash.insert(hash, index);
     }
 
@@ -487,5 +496,7 @@ impl fmt::Debug for Doc {
     }
 }
 
+#[cfg(test)]
+mod history_tests;
 #[cfg(test)]
 mod tests;

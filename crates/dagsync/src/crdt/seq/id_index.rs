@@ -1,6 +1,8 @@
 //! Which leaf holds an item, by id: per actor, a map of disjoint counter ranges to leaves.
+//! The maps are shared between copies of a sequence until one of them writes.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::id::{ActorIdx, Id};
 
@@ -19,7 +21,7 @@ struct Tail {
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct IdIndex {
-    actors: Vec<Ranges>,
+    actors: Vec<Arc<Ranges>>,
     tail: Option<Tail>,
 }
 
@@ -27,9 +29,9 @@ impl IdIndex {
     fn ranges_mut(&mut self, actor: ActorIdx) -> &mut Ranges {
         let i = actor as usize;
         if self.actors.len() <= i {
-            self.actors.resize_with(i + 1, Ranges::new);
+            self.actors.resize_with(i + 1, Default::default);
         }
-        &mut self.actors[i]
+        Arc::make_mut(&mut self.actors[i])
     }
 
     /// Moves the tail range into the map.
@@ -41,14 +43,51 @@ impl IdIndex {
 
     /// The leaf holding item `id`.
     pub(crate) fn get(&self, id: Id) -> Option<u32> {
+        self.entry(id).map(|(_, leaf)| leaf)
+    }
+
+    /// The end (exclusive counter) and leaf of the recorded range holding item `id`.
+    pub(crate) fn entry(&self, id: Id) -> Option<(u64, u32)> {
         if let Some(t) = self.tail {
             if t.actor == id.actor && id.counter >= t.start && id.counter < t.end {
-                return Some(t.leaf);
+                return Some((t.end, t.leaf));
             }
         }
         let ranges = self.actors.get(id.actor as usize)?;
         let (_, &(end, leaf)) = ranges.range(..=id.counter).next_back()?;
-        (id.counter < end).then_some(leaf)
+        (id.counter < end).then_some((end, leaf))
+    }
+
+    /// Forgets every item of `actor` with a counter of `limit` or more.
+    pub(crate) fn truncate(&mut self, actor: ActorIdx, limit: u64) {
+        if let Some(t) = &mut self.tail {
+            if t.actor == actor && t.end > limit {
+                if t.start >= limit {
+                    self.tail = None;
+                } else {
+                    t.end = limit;
+                }
+            }
+        }
+        // The maps are shared with other copies: only write when something goes.
+        let Some(ranges) = self.actors.get_mut(actor as usize) else {
+            return;
+        };
+        if ranges.range(limit..).next().is_none()
+            && ranges
+                .range(..limit)
+                .next_back()
+                .is_none_or(|(_, &(end, _))| end <= limit)
+        {
+            return;
+        }
+        let ranges = Arc::make_mut(ranges);
+        drop(ranges.split_off(&limit));
+        if let Some((_, (end, _))) = ranges.range_mut(..limit).next_back() {
+            if *end > limit {
+                *end = limit;
+            }
+        }
     }
 
     /// Records that items `start .. start+len` live in `leaf`, replacing whatever was recorded
@@ -141,5 +180,27 @@ mod tests {
         index.set(Id::new(1, 1), 1, 4);
         assert_eq!(index.get(Id::new(1, 0)), Some(3));
         assert_eq!(index.get(Id::new(1, 1)), Some(4));
+    }
+
+    #[test]
+    fn truncate_forgets_ids_from_a_limit_in_that_copy_only() {
+        let mut index = IdIndex::default();
+        index.set(Id::new(0, 0), 10, 1);
+        index.set(Id::new(0, 10), 5, 2);
+        index.insert_new(Id::new(0, 20), 5, 3);
+        let copy = index.clone();
+        index.truncate(0, 12);
+        assert_eq!(index.get(Id::new(0, 11)), Some(2));
+        assert_eq!(index.get(Id::new(0, 12)), None);
+        assert_eq!(index.get(Id::new(0, 21)), None);
+        assert_eq!(index.entry(Id::new(0, 3)), Some((10, 1)));
+        assert_eq!(copy.get(Id::new(0, 13)), Some(2));
+        assert_eq!(copy.get(Id::new(0, 21)), Some(3));
+        index.insert_new(Id::new(0, 12), 3, 4);
+        index.insert_new(Id::new(1, 0), 1, 4);
+        assert_eq!(index.get(Id::new(0, 13)), Some(4));
+        assert_eq!(index.get(Id::new(0, 11)), Some(2));
+        index.truncate(1, 0);
+        assert_eq!(index.get(Id::new(1, 0)), None);
     }
 }

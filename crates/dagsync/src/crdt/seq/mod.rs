@@ -9,10 +9,13 @@
 
 mod fenwick;
 mod id_index;
+mod id_ranges;
 mod integrate;
+mod retreat;
 mod run;
 
 pub(crate) use fenwick::Lane;
+pub(crate) use id_ranges::IdRanges;
 pub(crate) use run::Run;
 
 use std::cell::Cell;
@@ -85,6 +88,15 @@ impl Weights for TextArena {
             u64::from(len)
         }
     }
+}
+
+/// Visible `(items, UTF-16 units)` of some runs.
+fn weigh<W: Weights + ?Sized>(runs: &[Run], w: &W) -> (u64, u64) {
+    runs.iter()
+        .filter(|r| !r.deleted)
+        .fold((0, 0), |(i, u), r| {
+            (i + u64::from(r.len), u + w.utf16(r.content, r.len))
+        })
 }
 
 /// An item position: run `run` of leaf `leaf`, `offset` items into it.
@@ -259,12 +271,6 @@ impl Sequence {
         before_leaf + before_run + within
     }
 
-    /// Visible index of item `id` and whether the item itself is visible.
-    pub(crate) fn index_of(&self, id: Id) -> Option<(u64, bool)> {
-        let c = self.cursor_of(id)?;
-        Some((self.visible_index(c), !self.run(c).deleted))
-    }
-
     /// The first item's cursor, or `None` if the sequence is empty.
     fn first(&self) -> Option<Cursor> {
         self.order
@@ -427,14 +433,7 @@ impl Sequence {
         let half = old.runs.len() / 2;
         let moved: Vec<Run> = old.runs.split_off(half);
         let pos = old.pos as usize;
-        let weigh = |runs: &[Run]| -> (u64, u64) {
-            runs.iter()
-                .filter(|r| !r.deleted)
-                .fold((0, 0), |(i, u), r| {
-                    (i + u64::from(r.len), u + w.utf16(r.content, r.len))
-                })
-        };
-        let (items, utf16) = weigh(&moved);
+        let (items, utf16) = weigh(&moved, w);
         old.items -= items;
         old.utf16 -= utf16;
         // Runs split by edits usually continue each other's ids: record maximal id ranges.
@@ -467,6 +466,11 @@ impl Sequence {
         for &l in &self.order[pos + 2..] {
             self.leaves[l as usize].pos += 1;
         }
+        self.rebuild_fenwick();
+    }
+
+    /// Rebuilds the Fenwick tree from the leaves' weights, in document order.
+    fn rebuild_fenwick(&mut self) {
         self.fenwick = Fenwick::build(self.order.iter().map(|&l| {
             let leaf = &self.leaves[l as usize];
             (leaf.items, leaf.utf16)
@@ -607,6 +611,45 @@ impl Sequence {
             units += chars.utf16(run.content, run.len);
         }
         units + chars.utf16(self.run(c).content, c.offset)
+    }
+}
+
+#[cfg(test)]
+impl Sequence {
+    /// Panics unless the derived structures (leaf positions and weights, the Fenwick tree, the
+    /// id index, the totals) agree with the runs.
+    pub(crate) fn assert_consistent<W: Weights + ?Sized>(&self, w: &W) {
+        let (mut items, mut utf16) = (0, 0);
+        for (pos, &l) in self.order.iter().enumerate() {
+            let leaf = &self.leaves[l as usize];
+            assert_eq!(leaf.pos as usize, pos, "leaf position");
+            assert!(!leaf.runs.is_empty() || self.order.len() == 1, "empty leaf");
+            assert!(leaf.runs.len() <= MAX_RUNS, "oversized leaf");
+            assert_eq!(
+                (leaf.items, leaf.utf16),
+                weigh(&leaf.runs, w),
+                "leaf weight"
+            );
+            assert_eq!(
+                self.fenwick.prefix(pos, Lane::Items),
+                items,
+                "fenwick items"
+            );
+            assert_eq!(
+                self.fenwick.prefix(pos, Lane::Utf16),
+                utf16,
+                "fenwick utf16"
+            );
+            for run in &leaf.runs {
+                assert!(run.len > 0, "empty run");
+                for k in [0, u64::from(run.len) - 1] {
+                    assert_eq!(self.index.get(run.id.plus(k)), Some(l), "id index");
+                }
+            }
+            items += leaf.items;
+            utf16 += leaf.utf16;
+        }
+        assert_eq!((self.items, self.utf16), (items, utf16), "totals");
     }
 }
 
