@@ -90,6 +90,17 @@ impl IdIndex {
         }
     }
 
+    /// Records that items `start .. start+len`, which are recorded as one range, now live in
+    /// `leaf` (a leaf split moving whole runs): one map update, without merging neighbours.
+    pub(crate) fn relocate(&mut self, start: Id, len: u64, leaf: u32) {
+        self.flush();
+        let ranges = self.ranges_mut(start.actor);
+        match ranges.get_mut(&start.counter) {
+            Some(entry) if entry.0 == start.counter + len => entry.1 = leaf,
+            _ => self.set(start, len, leaf),
+        }
+    }
+
     /// Records that items `start .. start+len` live in `leaf`, replacing whatever was recorded
     /// for any of them; adjacent ranges of the same leaf are merged.
     pub(crate) fn set(&mut self, start: Id, len: u64, leaf: u32) {

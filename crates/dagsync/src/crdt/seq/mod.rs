@@ -447,14 +447,14 @@ impl Sequence {
                 }
                 _ => {
                     if let Some((start, len)) = pending.take() {
-                        self.index.set(start, len, new_id);
+                        self.index.relocate(start, len, new_id);
                     }
                     pending = Some((run.id, u64::from(run.len)));
                 }
             }
         }
         if let Some((start, len)) = pending {
-            self.index.set(start, len, new_id);
+            self.index.relocate(start, len, new_id);
         }
         self.leaves.push(Leaf {
             runs: moved,
