@@ -6,8 +6,15 @@ use std::time::Instant;
 fn main() {
     if let Ok(path) = std::env::var("LOAD_FROM") {
         let bytes = std::fs::read(path).unwrap();
-        let doc = Doc::load(&bytes, ActorId([2; 32])).unwrap();
-        println!("loaded {} changes", doc.change_count());
+        let loops: usize = std::env::var("LOOPS").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
+        let mut best = std::time::Duration::MAX;
+        for _ in 0..loops {
+            let t = Instant::now();
+            let doc = Doc::load(&bytes, ActorId([2; 32])).unwrap();
+            best = best.min(t.elapsed());
+            assert!(doc.change_count() > 0);
+        }
+        println!("load min {best:?}");
         return;
     }
     let name = std::env::args().nth(1).unwrap_or("automerge-paper".into());
