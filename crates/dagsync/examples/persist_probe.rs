@@ -6,7 +6,10 @@ use std::time::Instant;
 fn main() {
     if let Ok(path) = std::env::var("LOAD_FROM") {
         let bytes = std::fs::read(path).unwrap();
-        let loops: usize = std::env::var("LOOPS").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
+        let loops: usize = std::env::var("LOOPS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(1);
         let mut best = std::time::Duration::MAX;
         for _ in 0..loops {
             let t = Instant::now();

@@ -77,6 +77,10 @@ pub enum DecodeError {
     /// The compressed body does not inflate to its declared length.
     #[error("corrupt compressed body")]
     BadCompression,
+    /// The decoded changes would take far more memory than the input's size (a long container
+    /// name named by very many operations), so decoding stops instead of allocating it.
+    #[error("decoding would allocate too much memory for the input's size")]
+    TooLarge,
     /// A change does not hash to the id the bytes claim for it: it was forged or altered.
     #[error("change hashes to {actual}, but the bytes claim {claimed}")]
     HashMismatch {

@@ -555,11 +555,19 @@ impl<'a> Readers<'a> {
     }
 }
 
+/// Every decoded op owns a copy of its container's id, so a long root name named by many ops
+/// is copied many times: the copies may total at most this many bytes per body byte (plus
+/// [`NAME_COPY_SLACK`]), or decoding would allocate quadratically in its input.
+const NAME_COPY_FACTOR: usize = 64;
+const NAME_COPY_SLACK: usize = 64 * 1024;
+
 /// Decodes one batch.
 struct Decoder<'a> {
     actors: ActorTable,
     containers: Vec<ContainerId>,
     cols: Readers<'a>,
+    /// Bytes of root names the ops decoded so far may still copy.
+    name_budget: usize,
 }
 
 fn relative(at: u64, delta: u64) -> u64 {
@@ -652,6 +660,12 @@ impl Decoder<'_> {
                 index,
                 len: self.containers.len(),
             })?;
+        if let ContainerId::Root { name, .. } = &container {
+            self.name_budget = self
+                .name_budget
+                .checked_sub(name.len())
+                .ok_or(DecodeError::TooLarge)?;
+        }
         let action_tag = self.cols.op_action.next()?;
         let len = self.cols.op_len.varint()?;
         let no_len = |action: OpAction| {
@@ -771,10 +785,17 @@ pub(crate) fn read_batch(body: &[u8]) -> Result<Batch> {
         *col = r.bytes(len)?;
     }
     r.finish()?;
-    // Every change takes at least one byte of the op-count column.
+    // Every change takes at least one byte of each of the op-count, start-op and millis
+    // columns, so the changes reserved below take at most a fraction of `Change`'s size per
+    // body byte.
+    let min_column = [Col::OpCount, Col::StartOp, Col::Millis]
+        .iter()
+        .map(|&c| cols[c as usize].len())
+        .min()
+        .unwrap_or(0);
     let change_count = usize::try_from(change_count)
         .ok()
-        .filter(|&n| n <= cols[Col::OpCount as usize].len())
+        .filter(|&n| n <= min_column)
         .ok_or(DecodeError::LengthOutOfBounds {
             len: change_count,
             offset: 0,
@@ -783,6 +804,10 @@ pub(crate) fn read_batch(body: &[u8]) -> Result<Batch> {
         actors,
         containers,
         cols: Readers::new(cols),
+        name_budget: body
+            .len()
+            .saturating_mul(NAME_COPY_FACTOR)
+            .saturating_add(NAME_COPY_SLACK),
     };
     let mut changes: Vec<Change> = Vec::with_capacity(change_count);
     let mut hashes: Vec<ChangeHash> = Vec::with_capacity(change_count);
