@@ -163,10 +163,10 @@ fn long_root_names_within_the_copy_budget_load() {
     assert_eq!(again.to_json(), doc.to_json());
 }
 
-// Known bugs found by the fuzz targets' round-trip checks, in history validation and
-// sequence integration (`doc/remote.rs`, `crdt/seq`), not in the decoders: the inputs decode
-// without panicking, but the outcome depends on the order the changes arrive in. Ignored until
-// fixed: `cargo test -p dagsync --test decode_regressions -- --ignored`.
+// Bugs found by the fuzz targets' round-trip checks outside the decoders: the inputs decode
+// without panicking, but the outcome depended on the order the changes arrive in. The one
+// still open is ignored until fixed: `cargo test -p dagsync --test decode_regressions --
+// --ignored`.
 
 /// Three concurrent changes of one text, one inserting between origins that were never
 /// adjacent (`origin_left: None`, `origin_right`: the last character of "base"). Integration
@@ -200,10 +200,10 @@ fn nonadjacent_insert_origins_converge() {
 }
 
 /// A change whose map-set `pred` names an op (9@0505…) of a concurrent change, outside its own
-/// causal past. Validation accepts it when the concurrent change happens to be applied first,
-/// and rejects it otherwise. An accepted import can then save a snapshot that does not load.
+/// causal past. Validation used to accept it when the concurrent change happened to be applied
+/// first (and the snapshot then did not load); every reference is now checked against the
+/// change's ancestry, whatever the order.
 #[test]
-#[ignore = "known bug: references outside a change's causal past are accepted order-dependently"]
 fn references_outside_the_causal_past_are_refused_deterministically() {
     let data = std::fs::read(dir(
         "tests/regressions/reference-outside-causal-past.changes",

@@ -22,6 +22,41 @@ use super::types::{
 };
 use super::Doc;
 
+/// The changes of an `apply_changes` call, as planned: ancestry walks see them.
+struct Planning<'a> {
+    planned: &'a HashMap<ChangeHash, Planned>,
+    candidates: &'a HashMap<ChangeHash, Change>,
+}
+
+/// Every operation id `op` names: its container's creator, origins, deleted items (the first
+/// and last: an author's operations are a chain), predecessors and observed adds.
+fn op_references(op: &Op, out: &mut Vec<OpId>) {
+    if let ContainerId::Child { op: creator, .. } = &op.container {
+        out.push(*creator);
+    }
+    match &op.action {
+        OpAction::Insert {
+            origin_left,
+            origin_right,
+            ..
+        } => out.extend(origin_left.iter().chain(origin_right).copied()),
+        OpAction::Delete { start, len } => {
+            out.push(*start);
+            if *len > 1 {
+                out.push(OpId::new(
+                    start.counter.saturating_add(*len - 1),
+                    start.actor,
+                ));
+            }
+        }
+        OpAction::MapSet { pred, .. }
+        | OpAction::MapDelete { pred, .. }
+        | OpAction::RegisterSet { pred, .. }
+        | OpAction::SetRemove { observed: pred, .. } => out.extend(pred.iter().copied()),
+        OpAction::CounterAdd { .. } | OpAction::SetAdd { .. } => {}
+    }
+}
+
 /// What planning knows of a change that is not applied yet.
 struct Planned {
     end_op: u64,
@@ -31,7 +66,7 @@ struct Planned {
 #[derive(Default)]
 struct Overlay {
     /// Op id ranges per actor.
-    ops: FxHashMap<ActorId, Vec<(u64, u64)>>,
+    ops: FxHashMap<ActorId, Vec<(u64, u64, ChangeHash)>>,
     /// End op of the last change per actor.
     last_end: FxHashMap<ActorId, u64>,
     /// Inserted item ranges per container and actor: `start counter → end counter`.
@@ -226,12 +261,16 @@ impl Doc {
             candidates.insert(hash, change);
             arrival.push(hash);
         }
-        let order = self.plan(&candidates, &arrival)?;
+        let (order, planned) = self.plan(&candidates, &arrival)?;
         // Validate all of them before applying any.
         let mut overlay = Overlay::default();
         for hash in &order {
             if let Some(change) = candidates.get(hash) {
-                self.validate(change, &mut overlay)?;
+                let history = Planning {
+                    planned: &planned,
+                    candidates: &candidates,
+                };
+                self.validate(change, *hash, &mut overlay, &history)?;
             }
         }
         for hash in &order {
@@ -257,7 +296,7 @@ impl Doc {
         &self,
         candidates: &HashMap<ChangeHash, Change>,
         arrival: &[ChangeHash],
-    ) -> Result<Vec<ChangeHash>, ApplyError> {
+    ) -> Result<(Vec<ChangeHash>, HashMap<ChangeHash, Planned>), ApplyError> {
         let mut waiting: HashMap<ChangeHash, usize> = HashMap::new();
         let mut dependents: HashMap<ChangeHash, Vec<ChangeHash>> = HashMap::new();
         let rank: HashMap<ChangeHash, usize> =
@@ -341,7 +380,7 @@ impl Doc {
                 }
             }
         }
-        Ok(order)
+        Ok((order, planned))
     }
 
     /// End op counter of an applied or planned change (0 if unknown).
@@ -362,9 +401,18 @@ impl Doc {
         planned: &HashMap<ChangeHash, Planned>,
         candidates: &HashMap<ChangeHash, Change>,
     ) -> bool {
-        let target_start = match self.by_hash.get(&target) {
-            Some(&i) => self.changes[i as usize].start_op,
-            None => candidates.get(&target).map_or(0, |c| c.start_op),
+        // Who wrote a change, its seq and its deps, applied or planned.
+        let node = |hash: &ChangeHash| -> Option<(ActorId, u64, u64)> {
+            match self.by_hash.get(hash) {
+                Some(&i) => {
+                    let c = &self.changes[i as usize];
+                    Some((self.actors[c.actor as usize], c.seq, c.start_op))
+                }
+                None => candidates.get(hash).map(|c| (c.actor, c.seq, c.start_op)),
+            }
+        };
+        let Some((target_actor, target_seq, target_start)) = node(&target) else {
+            return false;
         };
         let mut stack: Vec<ChangeHash> = from.to_vec();
         let mut seen: std::collections::HashSet<ChangeHash> = Default::default();
@@ -374,6 +422,16 @@ impl Doc {
             }
             if !seen.insert(hash) || self.end_op_of(&hash, planned) <= target_start {
                 continue;
+            }
+            // An author's changes form a chain (checked when planned): a later change of the
+            // target's author descends from the target, an earlier one cannot lead to it.
+            if let Some((actor, seq, _)) = node(&hash) {
+                if actor == target_actor {
+                    if seq >= target_seq {
+                        return true;
+                    }
+                    continue;
+                }
             }
             match self.by_hash.get(&hash) {
                 Some(&i) => stack.extend(
@@ -392,7 +450,56 @@ impl Doc {
         false
     }
 
-    fn validate(&self, change: &Change, overlay: &mut Overlay) -> Result<(), ApplyError> {
+    /// The hash of the change holding operation `p`: applied, or validated earlier in this
+    /// batch.
+    fn holder_of(&self, p: &OpId, overlay: &Overlay) -> Option<ChangeHash> {
+        if let Some(&actor) = self.actor_index.get(&p.actor) {
+            let changes = &self.by_actor[actor as usize];
+            let after =
+                changes.partition_point(|&i| self.changes[i as usize].start_op <= p.counter);
+            if after > 0 {
+                let holder = &self.changes[changes[after - 1] as usize];
+                if p.counter < holder.end_op {
+                    return holder.hash;
+                }
+            }
+        }
+        let ranges = overlay.ops.get(&p.actor)?;
+        let after = ranges.partition_point(|&(s, _, _)| s <= p.counter);
+        (after > 0 && p.counter < ranges[after - 1].1).then(|| ranges[after - 1].2)
+    }
+
+    /// Whether operation `p`, named by `change`, is in the change's causal past. Operations of
+    /// the change's own author are (its earlier changes are its ancestors, and operations of
+    /// the change itself are checked where they are named).
+    fn in_causal_past(
+        &self,
+        change: &Change,
+        p: &OpId,
+        overlay: &Overlay,
+        history: &Planning<'_>,
+        seen: &mut HashMap<ChangeHash, bool>,
+    ) -> bool {
+        if p.actor == change.actor {
+            return true;
+        }
+        let Some(holder) = self.holder_of(p, overlay) else {
+            return false;
+        };
+        *seen.entry(holder).or_insert_with(|| {
+            self.has_ancestor(&change.deps, holder, history.planned, history.candidates)
+        })
+    }
+
+    fn validate(
+        &self,
+        change: &Change,
+        hash: ChangeHash,
+        overlay: &mut Overlay,
+        history: &Planning<'_>,
+    ) -> Result<(), ApplyError> {
+        let mut seen: HashMap<ChangeHash, bool> = HashMap::new();
+        let mut referenced: Vec<OpId> = Vec::new();
         let invalid = |what: &str| ApplyError::Invalid {
             actor: change.actor,
             seq: change.seq,
@@ -437,7 +544,7 @@ impl Doc {
                 self.op_known(*p)
                     || overlay.ops.get(&p.actor).is_some_and(|ranges| {
                         // An actor's changes are validated in order: ranges ascend.
-                        let after = ranges.partition_point(|&(s, _)| s <= p.counter);
+                        let after = ranges.partition_point(|&(s, _, _)| s <= p.counter);
                         after > 0 && p.counter < ranges[after - 1].1
                     })
                     || (p.actor == change.actor
@@ -449,6 +556,15 @@ impl Doc {
                 .ok_or_else(|| missing(format!("container {:?}", op.container)))?;
             let width = op.width();
             let this_op = OpId::new(counter, change.actor);
+            referenced.clear();
+            op_references(op, &mut referenced);
+            for p in &referenced {
+                if !self.in_causal_past(change, p, overlay, history, &mut seen) {
+                    return Err(missing(format!(
+                        "operation {p}, outside the change's causal past"
+                    )));
+                }
+            }
             match &op.action {
                 OpAction::Insert {
                     origin_left,
@@ -543,7 +659,7 @@ impl Doc {
             .ops
             .entry(change.actor)
             .or_default()
-            .push((change.start_op, end));
+            .push((change.start_op, end, hash));
         overlay.last_end.insert(change.actor, end);
         Ok(())
     }
