@@ -19,16 +19,24 @@ fn main() {
                 CHANGES => {
                     let mut empty = Doc::new(ActorId([1; 32]));
                     let mut base = base_doc();
-                    let a = empty.import_changes(&v.bytes).map(|r| format!("{r:?} {}", state(&empty)));
-                    let b = base.import_changes(&v.bytes).map(|r| format!("{r:?} {}", state(&base)));
+                    let a = empty
+                        .import_changes(&v.bytes)
+                        .map(|r| format!("{r:?} {}", state(&empty)));
+                    let b = base
+                        .import_changes(&v.bytes)
+                        .map(|r| format!("{r:?} {}", state(&base)));
                     Ok(format!("into empty: {a:?}\n  into base: {b:?}"))
                 }
                 _ => Change::from_bytes(&v.bytes).map(|c| format!("{c:#?}")),
             };
-            println!("== {name} ({}): {}", v.name, match result {
-                Ok(s) => s,
-                Err(e) => format!("Err({e:?})"),
-            });
+            println!(
+                "== {name} ({}): {}",
+                v.name,
+                match result {
+                    Ok(s) => s,
+                    Err(e) => format!("Err({e:?})"),
+                }
+            );
         }
     }
 }
