@@ -203,16 +203,6 @@ impl Doc {
         Op { container, action }
     }
 
-    /// Whether the document has a change of `actor` covering op counter `counter`.
-    fn op_known(&self, op: OpId) -> bool {
-        let Some(&actor) = self.actor_index.get(&op.actor) else {
-            return false;
-        };
-        let changes = &self.by_actor[actor as usize];
-        let after = changes.partition_point(|&i| self.changes[i as usize].start_op <= op.counter);
-        after > 0 && op.counter < self.changes[changes[after - 1] as usize].end_op
-    }
-
     /// Applies changes from other replicas, in any order: a change waits (is reported as
     /// pending) until the changes it depends on are here; a change already applied is a
     /// no-op. Every change that becomes applicable is validated first; if one is invalid the
@@ -451,7 +441,7 @@ impl Doc {
     }
 
     /// The hash of the change holding operation `p`: applied, or validated earlier in this
-    /// batch.
+    /// batch (an actor's changes are validated in order, so its ranges ascend).
     fn holder_of(&self, p: &OpId, overlay: &Overlay) -> Option<ChangeHash> {
         if let Some(&actor) = self.actor_index.get(&p.actor) {
             let changes = &self.by_actor[actor as usize];
@@ -541,12 +531,7 @@ impl Doc {
         for op in &change.ops {
             // An op may reference ops of earlier changes, of the batch, or earlier in this change.
             let known = |p: &OpId, overlay: &Overlay| {
-                self.op_known(*p)
-                    || overlay.ops.get(&p.actor).is_some_and(|ranges| {
-                        // An actor's changes are validated in order: ranges ascend.
-                        let after = ranges.partition_point(|&(s, _, _)| s <= p.counter);
-                        after > 0 && p.counter < ranges[after - 1].1
-                    })
+                self.holder_of(p, overlay).is_some()
                     || (p.actor == change.actor
                         && p.counter >= change.start_op
                         && p.counter < counter)
