@@ -19,11 +19,7 @@ impl Doc {
                     hash: c.hash?,
                     actor: self.actors[c.actor as usize],
                     seq: c.seq,
-                    deps: c
-                        .deps
-                        .iter()
-                        .filter_map(|&d| self.changes[d as usize].hash)
-                        .collect(),
+                    deps: self.dep_hashes(c).collect(),
                     time: c.time,
                     message: c.message.clone(),
                 })

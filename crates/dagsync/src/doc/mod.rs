@@ -434,6 +434,15 @@ impl Doc {
         }
     }
 
+    /// The hashes of a stored change's dependencies. Dependencies are always sealed (see
+    /// [`Doc::commit`]), so every one has its hash.
+    fn dep_hashes<'a>(&'a self, change: &'a StoredChange) -> impl Iterator<Item = ChangeHash> + 'a {
+        change
+            .deps
+            .iter()
+            .filter_map(|&d| self.changes[d as usize].hash)
+    }
+
     /// Computes and records the hash of change `index`, which no longer changes.
     fn seal_change(&mut self, index: u32) {
         let hash = crate::dag::hash_change(&self.export_change(index));

@@ -118,11 +118,7 @@ impl Doc {
             actor: self.actors[stored.actor as usize],
             seq: stored.seq,
             // A change's dependencies are always sealed (see `Doc::commit`), so have hashes.
-            deps: stored
-                .deps
-                .iter()
-                .filter_map(|&d| self.changes[d as usize].hash)
-                .collect(),
+            deps: self.dep_hashes(stored).collect(),
             start_op: stored.start_op,
             time: stored.time,
             message: stored.message.clone(),
@@ -391,17 +387,15 @@ impl Doc {
         planned: &HashMap<ChangeHash, Planned>,
         candidates: &HashMap<ChangeHash, Change>,
     ) -> bool {
-        // Who wrote a change, its seq and its deps, applied or planned.
-        let node = |hash: &ChangeHash| -> Option<(ActorId, u64, u64)> {
-            match self.by_hash.get(hash) {
-                Some(&i) => {
-                    let c = &self.changes[i as usize];
-                    Some((self.actors[c.actor as usize], c.seq, c.start_op))
-                }
-                None => candidates.get(hash).map(|c| (c.actor, c.seq, c.start_op)),
+        let Some((target_actor, target_seq, target_start)) = (match self.by_hash.get(&target) {
+            Some(&i) => {
+                let c = &self.changes[i as usize];
+                Some((self.actors[c.actor as usize], c.seq, c.start_op))
             }
-        };
-        let Some((target_actor, target_seq, target_start)) = node(&target) else {
+            None => candidates
+                .get(&target)
+                .map(|c| (c.actor, c.seq, c.start_op)),
+        }) else {
             return false;
         };
         let mut stack: Vec<ChangeHash> = from.to_vec();
@@ -410,31 +404,37 @@ impl Doc {
             if hash == target {
                 return true;
             }
-            if !seen.insert(hash) || self.end_op_of(&hash, planned) <= target_start {
+            if !seen.insert(hash) {
+                continue;
+            }
+            // One lookup per visited change: applied (in the log) or planned (a candidate).
+            let (actor, seq, end_op, node) = match self.by_hash.get(&hash) {
+                Some(&i) => {
+                    let c = &self.changes[i as usize];
+                    (self.actors[c.actor as usize], c.seq, c.end_op, Ok(c))
+                }
+                None => match candidates.get(&hash) {
+                    Some(c) => {
+                        let end_op = planned.get(&hash).map_or(0, |p| p.end_op);
+                        (c.actor, c.seq, end_op, Err(c))
+                    }
+                    None => continue,
+                },
+            };
+            if end_op <= target_start {
                 continue;
             }
             // An author's changes form a chain (checked when planned): a later change of the
             // target's author descends from the target, an earlier one cannot lead to it.
-            if let Some((actor, seq, _)) = node(&hash) {
-                if actor == target_actor {
-                    if seq >= target_seq {
-                        return true;
-                    }
-                    continue;
+            if actor == target_actor {
+                if seq >= target_seq {
+                    return true;
                 }
+                continue;
             }
-            match self.by_hash.get(&hash) {
-                Some(&i) => stack.extend(
-                    self.changes[i as usize]
-                        .deps
-                        .iter()
-                        .filter_map(|&d| self.changes[d as usize].hash),
-                ),
-                None => {
-                    if let Some(change) = candidates.get(&hash) {
-                        stack.extend(change.deps.iter().copied());
-                    }
-                }
+            match node {
+                Ok(applied) => stack.extend(self.dep_hashes(applied)),
+                Err(planned) => stack.extend(planned.deps.iter().copied()),
             }
         }
         false
