@@ -1,6 +1,8 @@
 //! The document: a tree of containers under named roots, edited in transactions whose
 //! operations become changes of the history, and merged with changes from other replicas.
 
+mod batch;
+mod causal;
 mod checkout;
 mod diff;
 mod handles;

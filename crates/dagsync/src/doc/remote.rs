@@ -1,5 +1,5 @@
 //! Exchanging changes: exporting the log as public [`Change`]s and applying changes from
-//! other replicas in any causal order, validated before anything is applied.
+//! other replicas (the validation and the application of one change; `batch.rs` drives them).
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
@@ -13,19 +13,20 @@ use crate::dag::ChangeHash;
 use crate::error::ApplyError;
 use crate::id::Id;
 
+use super::causal::CausalPast;
 use super::local::utf16_of;
 use super::log::{StoredAction, StoredChange, StoredNew, StoredOp};
 use super::state::{Slot, State};
 use super::types::{
-    ApplyReport, Change, ChangeId, ContainerId, ContainerKind, InsertContent, Item, NewItem, Op,
-    OpAction, Origin, PatchAction,
+    Change, ChangeId, ContainerId, ContainerKind, InsertContent, Item, NewItem, Op, OpAction,
+    PatchAction,
 };
 use super::Doc;
 
 /// The changes of an `apply_changes` call, as planned: ancestry walks see them.
-struct Planning<'a> {
-    planned: &'a HashMap<ChangeHash, Planned>,
-    candidates: &'a HashMap<ChangeHash, Change>,
+pub(super) struct Planning<'a> {
+    pub(super) planned: &'a HashMap<ChangeHash, Planned>,
+    pub(super) candidates: &'a HashMap<ChangeHash, Change>,
 }
 
 /// Every operation id `op` names: its container's creator, origins, deleted items (the first
@@ -57,14 +58,17 @@ fn op_references(op: &Op, out: &mut Vec<OpId>) {
     }
 }
 
+/// A causal order of the applicable candidates, and what planning learnt about each.
+pub(super) type Plan = (Vec<ChangeHash>, HashMap<ChangeHash, Planned>);
+
 /// What planning knows of a change that is not applied yet.
-struct Planned {
+pub(super) struct Planned {
     end_op: u64,
 }
 
 /// What the changes validated so far in a batch add, so later ones may reference it.
 #[derive(Default)]
-struct Overlay {
+pub(super) struct Overlay {
     /// Op id ranges per actor.
     ops: FxHashMap<ActorId, Vec<(u64, u64, ChangeHash)>>,
     /// End op of the last change per actor.
@@ -199,90 +203,15 @@ impl Doc {
         Op { container, action }
     }
 
-    /// Applies changes from other replicas, in any order: a change waits (is reported as
-    /// pending) until the changes it depends on are here; a change already applied is a
-    /// no-op. Every change that becomes applicable is validated first; if one is invalid the
-    /// call fails and the document is unchanged.
-    pub fn apply_changes(
-        &mut self,
-        changes: impl IntoIterator<Item = Change>,
-    ) -> Result<ApplyReport, ApplyError> {
-        let hashed: Vec<(ChangeHash, Change)> = changes
-            .into_iter()
-            .map(|c| (crate::dag::hash_change(&c), c))
-            .collect();
-        self.apply_hashed(hashed)
-    }
-
-    /// [`Doc::apply_changes`] for changes whose hashes are already computed.
-    pub(super) fn apply_hashed(
-        &mut self,
-        changes: Vec<(ChangeHash, Change)>,
-    ) -> Result<ApplyReport, ApplyError> {
-        if self.read_only {
-            return Err(ApplyError::Invalid {
-                actor: self.actor(),
-                seq: 0,
-                what: "the document is a read-only view".to_owned(),
-            });
-        }
-        self.seal();
-        let mut candidates = self.queue.clone();
-        // Plan in arrival order where causality allows: the buffered changes first (by id),
-        // then the new ones as given, so a loaded snapshot keeps its order.
-        let mut arrival: Vec<ChangeHash> = candidates.keys().copied().collect();
-        arrival.sort_unstable_by_key(|h| candidates[h].id());
-        for (hash, change) in changes {
-            if self.by_hash.contains_key(&hash) || candidates.contains_key(&hash) {
-                continue;
-            }
-            if change.seq <= self.version.get(&change.actor) {
-                return Err(ApplyError::Invalid {
-                    actor: change.actor,
-                    seq: change.seq,
-                    what: "another change with this author and sequence number is already applied"
-                        .to_owned(),
-                });
-            }
-            candidates.insert(hash, change);
-            arrival.push(hash);
-        }
-        let (order, planned) = self.plan(&candidates, &arrival)?;
-        // Validate all of them before applying any.
-        let mut overlay = Overlay::default();
-        for hash in &order {
-            if let Some(change) = candidates.get(hash) {
-                let history = Planning {
-                    planned: &planned,
-                    candidates: &candidates,
-                };
-                self.validate(change, *hash, &mut overlay, &history)?;
-            }
-        }
-        for hash in &order {
-            if let Some(change) = candidates.remove(hash) {
-                self.apply_change(change, *hash)?;
-            }
-        }
-        self.queue = candidates;
-        if !order.is_empty() {
-            self.emit(Origin::Remote);
-        }
-        Ok(ApplyReport {
-            applied: order.len(),
-            pending: self.queue.len(),
-        })
-    }
-
     /// A causal order of the candidates whose dependencies are all here or planned (the rest
     /// stay pending). Checks the history rules that span changes: an author's changes are
     /// numbered 1, 2, … with each one's predecessor among its ancestors, and operation
     /// counters grow along every dependency.
-    fn plan(
+    pub(super) fn plan(
         &self,
         candidates: &HashMap<ChangeHash, Change>,
         arrival: &[ChangeHash],
-    ) -> Result<(Vec<ChangeHash>, HashMap<ChangeHash, Planned>), ApplyError> {
+    ) -> Result<Plan, (ChangeHash, ApplyError)> {
         let mut waiting: HashMap<ChangeHash, usize> = HashMap::new();
         let mut dependents: HashMap<ChangeHash, Vec<ChangeHash>> = HashMap::new();
         let rank: HashMap<ChangeHash, usize> =
@@ -309,10 +238,13 @@ impl Doc {
         while let Some(Reverse(next)) = ready.pop() {
             let hash = arrival[next];
             let change = &candidates[&hash];
-            let invalid = |what: &str| ApplyError::Invalid {
-                actor: change.actor,
-                seq: change.seq,
-                what: what.to_owned(),
+            let invalid = |what: &str| {
+                let e = ApplyError::Invalid {
+                    actor: change.actor,
+                    seq: change.seq,
+                    what: what.to_owned(),
+                };
+                (hash, e)
             };
             let applied_seq = self.version.get(&change.actor);
             let previous = if change.seq == applied_seq + 1 {
@@ -380,7 +312,7 @@ impl Doc {
     /// Whether `target` is `from` or an ancestor of it, among applied and planned changes.
     /// Descendants of `target` have operation counters past its end, so the walk prunes every
     /// change that ends at or before `target` starts.
-    fn has_ancestor(
+    pub(super) fn has_ancestor(
         &self,
         from: &[ChangeHash],
         target: ChangeHash,
@@ -481,7 +413,7 @@ impl Doc {
         })
     }
 
-    fn validate(
+    pub(super) fn validate(
         &self,
         change: &Change,
         hash: ChangeHash,
@@ -706,7 +638,11 @@ impl Doc {
     }
 
     /// Applies a validated change.
-    fn apply_change(&mut self, change: Change, hash: ChangeHash) -> Result<(), ApplyError> {
+    pub(super) fn apply_change(
+        &mut self,
+        change: Change,
+        hash: ChangeHash,
+    ) -> Result<(), ApplyError> {
         let invalid = |what: &str| ApplyError::Invalid {
             actor: change.actor,
             seq: change.seq,
@@ -723,8 +659,7 @@ impl Doc {
                     .ok_or_else(|| invalid("unknown dependency"))
             })
             .collect::<Result<Vec<u32>, _>>()?;
-        let physical = (self.time_source)();
-        self.clock.receive(change.time, physical);
+        let mut past = CausalPast::new(actor, &change.deps, self.deps_are_heads(&deps));
         let mut counter = change.start_op;
         let mut stored_ops = Vec::with_capacity(change.ops.len());
         let mut last: Option<(&ContainerId, u32)> = None;
@@ -741,10 +676,12 @@ impl Doc {
                 }
             };
             let id = Id::new(actor, counter);
-            let stored = self.apply_remote_op(c, id, &op.action)?;
+            let stored = self.apply_remote_op(c, id, &op.action, &mut past)?;
             counter += op.width();
             stored_ops.push(stored);
         }
+        let physical = (self.time_source)();
+        self.clock.receive(change.time, physical);
         self.next_counter = self.next_counter.max(counter);
         let index = self.push_change(StoredChange {
             actor,
@@ -771,6 +708,7 @@ impl Doc {
         c: u32,
         id: Id,
         action: &OpAction,
+        past: &mut CausalPast<'_>,
     ) -> Result<StoredOp, ApplyError> {
         let author = self.actors[id.actor as usize];
         let missing = |what: String| ApplyError::MissingReference {
@@ -787,6 +725,23 @@ impl Doc {
             } => {
                 let origin_left = self.internal(*origin_left);
                 let origin_right = self.internal(*origin_right);
+                let seq = match &self.containers[c as usize].state {
+                    State::Text(s) => &s.seq,
+                    State::List(s) => &s.seq,
+                    _ => return Err(missing("sequence container".to_owned())),
+                };
+                let adjacent = seq
+                    .origins_adjacent(origin_left, origin_right, |item| {
+                        self.item_in_past(past, item)
+                    })
+                    .map_err(|e| missing(format!("item {:?}", e.0)))?;
+                if !adjacent {
+                    return Err(ApplyError::Invalid {
+                        actor: author,
+                        seq: 0,
+                        what: "an insert's origins were not neighbours when it was made".to_owned(),
+                    });
+                }
                 let (content_start, len) = match content {
                     InsertContent::Text(text) => {
                         let actors = &self.actors;

@@ -23,6 +23,45 @@ impl Sequence {
             .ok_or(MissingItem(id))
     }
 
+    /// Whether `origin_left` and `origin_right` were neighbours when the insert naming them
+    /// was made: every item between them now must be one its author had not seen, i.e. not
+    /// in its causal past (`in_past`). Honest inserts always name neighbours (tombstones
+    /// included); integration orders concurrent items correctly only for such inserts, so a
+    /// forged insert that skips items would land differently depending on arrival order.
+    /// Checks the first item of each run between the origins: the later items of a run come
+    /// from the same author, so they are in the past only if the first one is.
+    pub(crate) fn origins_adjacent(
+        &self,
+        origin_left: Id,
+        origin_right: Id,
+        mut in_past: impl FnMut(Id) -> bool,
+    ) -> Result<bool, MissingItem> {
+        let mut at = match origin_left.to_option() {
+            None => self.first(),
+            Some(id) => self.next_item(self.cursor_of(id).ok_or(MissingItem(id))?),
+        };
+        let right = match origin_right.to_option() {
+            None => None,
+            Some(id) => Some(self.cursor_of(id).ok_or(MissingItem(id))?),
+        };
+        loop {
+            let Some(c) = at else {
+                // Reached the end: adjacent only if the insert's right is the end.
+                return Ok(right.is_none());
+            };
+            if Some(c) == right {
+                return Ok(true);
+            }
+            if in_past(self.run(c).id.plus(u64::from(c.offset))) {
+                return Ok(false);
+            }
+            at = match right {
+                Some(r) if r.leaf == c.leaf && r.run == c.run && r.offset > c.offset => Some(r),
+                _ => self.next_run(c),
+            };
+        }
+    }
+
     /// Integrates a run of new items received from another replica and returns the visible
     /// index of its first item. Nothing changes when an origin is missing.
     pub(crate) fn integrate<W: Weights + ?Sized>(

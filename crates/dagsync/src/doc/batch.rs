@@ -1,0 +1,161 @@
+//! Applying a batch of remote changes: plan a causal order, validate, apply, and keep the
+//! document unchanged when the batch is refused. A buffered change that turns out invalid
+//! once its dependencies arrive is dropped (with the buffered changes that depend on it), so
+//! it cannot block the valid changes that unlocked it.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::dag::ChangeHash;
+use crate::error::ApplyError;
+
+use super::remote::{Overlay, Planning};
+use super::types::{ApplyReport, Change, Origin};
+use super::Doc;
+
+impl Doc {
+    /// Applies changes from other replicas, in any order: a change waits (is reported as
+    /// pending) until the changes it depends on are here; a change already applied is a
+    /// no-op. Every change that becomes applicable is validated; if one of the given changes
+    /// is invalid the call fails and the document is unchanged. A buffered change from an
+    /// earlier call that proves invalid is dropped instead (counted in
+    /// [`ApplyReport::rejected`]), together with the buffered changes that depend on it.
+    pub fn apply_changes(
+        &mut self,
+        changes: impl IntoIterator<Item = Change>,
+    ) -> Result<ApplyReport, ApplyError> {
+        let hashed: Vec<(ChangeHash, Change)> = changes
+            .into_iter()
+            .map(|c| (crate::dag::hash_change(&c), c))
+            .collect();
+        self.apply_hashed(hashed)
+    }
+
+    /// [`Doc::apply_changes`] for changes whose hashes are already computed.
+    pub(super) fn apply_hashed(
+        &mut self,
+        changes: Vec<(ChangeHash, Change)>,
+    ) -> Result<ApplyReport, ApplyError> {
+        if self.read_only {
+            return Err(ApplyError::Invalid {
+                actor: self.actor(),
+                seq: 0,
+                what: "the document is a read-only view".to_owned(),
+            });
+        }
+        self.seal();
+        let mut candidates = self.queue.clone();
+        // Plan in arrival order where causality allows: the buffered changes first (by id),
+        // then the new ones as given, so a loaded snapshot keeps its order.
+        let mut arrival: Vec<ChangeHash> = candidates.keys().copied().collect();
+        arrival.sort_unstable_by_key(|h| candidates[h].id());
+        for (hash, change) in changes {
+            if self.by_hash.contains_key(&hash) || candidates.contains_key(&hash) {
+                continue;
+            }
+            if change.seq <= self.version.get(&change.actor) {
+                return Err(ApplyError::Invalid {
+                    actor: change.actor,
+                    seq: change.seq,
+                    what: "another change with this author and sequence number is already applied"
+                        .to_owned(),
+                });
+            }
+            candidates.insert(hash, change);
+            arrival.push(hash);
+        }
+        let mut rejected = 0;
+        loop {
+            match self.apply_candidates(&mut candidates, &arrival) {
+                Ok(applied) => {
+                    self.queue = candidates;
+                    if applied > 0 {
+                        self.emit(Origin::Remote);
+                    }
+                    return Ok(ApplyReport {
+                        applied,
+                        pending: self.queue.len(),
+                        rejected,
+                    });
+                }
+                Err((hash, e)) => {
+                    if !self.queue.contains_key(&hash) {
+                        return Err(e);
+                    }
+                    let dropped = self.drop_buffered(hash, &mut candidates);
+                    if dropped.iter().any(|h| !self.queue.contains_key(h)) {
+                        // A given change depends on the invalid buffered one.
+                        self.queue.retain(|h, _| !dropped.contains(h));
+                        return Err(e);
+                    }
+                    self.queue.retain(|h, _| !dropped.contains(h));
+                    arrival.retain(|h| candidates.contains_key(h));
+                    rejected += dropped.len();
+                }
+            }
+        }
+    }
+
+    /// Plans, validates and applies `candidates`; returns how many applied. On failure, the
+    /// hash of the offending change and the error; the document is then as before and
+    /// `candidates` holds every change again except the offending one if it was applying.
+    fn apply_candidates(
+        &mut self,
+        candidates: &mut HashMap<ChangeHash, Change>,
+        arrival: &[ChangeHash],
+    ) -> Result<usize, (ChangeHash, ApplyError)> {
+        let (order, planned) = self.plan(candidates, arrival)?;
+        // Validate all of them before applying any.
+        let mut overlay = Overlay::default();
+        for hash in &order {
+            if let Some(change) = candidates.get(hash) {
+                let history = Planning {
+                    planned: &planned,
+                    candidates,
+                };
+                self.validate(change, *hash, &mut overlay, &history)
+                    .map_err(|e| (*hash, e))?;
+            }
+        }
+        // Validation saw every change against the document before the batch; whether an
+        // insert's origins were neighbours shows only against the document as it applies.
+        let (log_before, patches_before) = (self.changes.len(), self.patches.len());
+        for hash in &order {
+            if let Some(change) = candidates.remove(hash) {
+                if let Err(e) = self.apply_change(change, *hash) {
+                    // Give back the changes of the batch applied so far, then undo them.
+                    for index in log_before..self.changes.len() {
+                        if let Some(applied) = self.changes[index].hash {
+                            candidates.insert(applied, self.export_change(index as u32));
+                        }
+                    }
+                    self.roll_back_to(log_before, patches_before);
+                    return Err((*hash, e));
+                }
+            }
+        }
+        Ok(order.len())
+    }
+
+    /// Removes `bad` and every candidate depending on it (directly or not) from
+    /// `candidates`; returns their hashes.
+    fn drop_buffered(
+        &self,
+        bad: ChangeHash,
+        candidates: &mut HashMap<ChangeHash, Change>,
+    ) -> HashSet<ChangeHash> {
+        let mut dropped: HashSet<ChangeHash> = HashSet::from([bad]);
+        loop {
+            let before = dropped.len();
+            for (hash, change) in candidates.iter() {
+                if change.deps.iter().any(|d| dropped.contains(d)) {
+                    dropped.insert(*hash);
+                }
+            }
+            if dropped.len() == before {
+                break;
+            }
+        }
+        candidates.retain(|h, _| !dropped.contains(h));
+        dropped
+    }
+}
