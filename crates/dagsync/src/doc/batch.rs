@@ -12,6 +12,17 @@ use super::remote::{Overlay, Planning};
 use super::types::{ApplyReport, Change, Origin};
 use super::Doc;
 
+/// The document a batch goes into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Target {
+    /// A document in use: a refused batch must leave it as it was, so as much as possible is
+    /// validated before anything applies (a rollback replays the whole log).
+    Existing,
+    /// A new document that is discarded if the batch fails (a load): what applying checks
+    /// anyway is not checked twice.
+    Fresh,
+}
+
 impl Doc {
     /// Applies changes from other replicas, in any order: a change waits (is reported as
     /// pending) until the changes it depends on are here; a change already applied is a
@@ -27,13 +38,14 @@ impl Doc {
             .into_iter()
             .map(|c| (crate::dag::hash_change(&c), c))
             .collect();
-        self.apply_hashed(hashed)
+        self.apply_hashed(hashed, Target::Existing)
     }
 
     /// [`Doc::apply_changes`] for changes whose hashes are already computed.
     pub(super) fn apply_hashed(
         &mut self,
         changes: Vec<(ChangeHash, Change)>,
+        target: Target,
     ) -> Result<ApplyReport, ApplyError> {
         if self.read_only {
             return Err(ApplyError::Invalid {
@@ -65,7 +77,7 @@ impl Doc {
         }
         let mut rejected = 0;
         loop {
-            match self.apply_candidates(&mut candidates, &arrival) {
+            match self.apply_candidates(&mut candidates, &arrival, target) {
                 Ok(applied) => {
                     self.queue = candidates;
                     if applied > 0 {
@@ -102,10 +114,12 @@ impl Doc {
         &mut self,
         candidates: &mut HashMap<ChangeHash, Change>,
         arrival: &[ChangeHash],
+        target: Target,
     ) -> Result<usize, (ChangeHash, ApplyError)> {
         let (order, planned) = self.plan(candidates, arrival)?;
         // Validate all of them before applying any.
         let mut overlay = Overlay::default();
+        overlay.items_checked_on_apply = target == Target::Fresh;
         for hash in &order {
             if let Some(change) = candidates.get(hash) {
                 let history = Planning {

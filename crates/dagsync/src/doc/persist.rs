@@ -5,6 +5,7 @@ use crate::clock::VersionVector;
 use crate::encoding::{decode_chunk, encode_chunk, ChunkType};
 use crate::error::DecodeError;
 
+use super::batch::Target;
 use super::types::{ApplyReport, Change};
 use super::Doc;
 
@@ -22,7 +23,10 @@ impl Doc {
         let batch = decode_chunk(bytes, ChunkType::Document)?;
         let mut doc = Doc::new(actor);
         let report = doc
-            .apply_hashed(batch.hashes.into_iter().zip(batch.changes).collect())
+            .apply_hashed(
+                batch.hashes.into_iter().zip(batch.changes).collect(),
+                Target::Fresh,
+            )
             .map_err(|e| DecodeError::InvalidHistory(e.to_string()))?;
         if report.pending > 0 {
             return Err(DecodeError::InvalidHistory(format!(
@@ -43,8 +47,11 @@ impl Doc {
     /// if any byte or change is invalid.
     pub fn import_changes(&mut self, bytes: &[u8]) -> Result<ApplyReport, DecodeError> {
         let batch = decode_chunk(bytes, ChunkType::Changes)?;
-        self.apply_hashed(batch.hashes.into_iter().zip(batch.changes).collect())
-            .map_err(|e| DecodeError::InvalidHistory(e.to_string()))
+        self.apply_hashed(
+            batch.hashes.into_iter().zip(batch.changes).collect(),
+            Target::Existing,
+        )
+        .map_err(|e| DecodeError::InvalidHistory(e.to_string()))
     }
 
     fn encode_since(&mut self, kind: ChunkType, since: &VersionVector) -> Vec<u8> {

@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap;
 
 use crate::actor::ActorId;
 use crate::clock::{OpId, VersionVector};
-use crate::crdt::seq::{Run, Uniform};
+use crate::crdt::seq::{PlaceError, Run, Uniform};
 use crate::dag::ChangeHash;
 use crate::error::ApplyError;
 use crate::id::Id;
@@ -77,6 +77,9 @@ pub(super) struct Overlay {
     items: FxHashMap<ContainerId, FxHashMap<ActorId, BTreeMap<u64, u64>>>,
     /// Containers created.
     containers: FxHashMap<OpId, ContainerKind>,
+    /// Leave checking that named sequence items exist to their application (which fails on a
+    /// missing one): when a failed batch just discards the document, as a load does.
+    pub(super) items_checked_on_apply: bool,
 }
 
 impl Doc {
@@ -497,7 +500,9 @@ impl Doc {
                         return Err(invalid("an insert has between 1 and 2^31 items"));
                     }
                     for origin in [origin_left, origin_right].into_iter().flatten() {
-                        if !self.seq_has(&op.container, origin, 1, overlay) {
+                        if !overlay.items_checked_on_apply
+                            && !self.seq_has(&op.container, origin, 1, overlay)
+                        {
                             return Err(missing(format!("item {origin}")));
                         }
                     }
@@ -523,7 +528,10 @@ impl Doc {
                     if !matches!(kind, ContainerKind::Text | ContainerKind::List) {
                         return Err(invalid("delete on a container that is not a sequence"));
                     }
-                    if *len == 0 || !self.seq_has(&op.container, start, *len, overlay) {
+                    if *len == 0
+                        || (!overlay.items_checked_on_apply
+                            && !self.seq_has(&op.container, start, *len, overlay))
+                    {
                         return Err(missing(format!("items {start} (+{len})")));
                     }
                 }
@@ -662,22 +670,23 @@ impl Doc {
         let mut past = CausalPast::new(actor, &change.deps, self.deps_are_heads(&deps));
         let mut counter = change.start_op;
         let mut stored_ops = Vec::with_capacity(change.ops.len());
-        let mut last: Option<(&ContainerId, u32)> = None;
-        for op in &change.ops {
-            let c = match last {
-                Some((id, c)) if *id == op.container => c,
+        let mut last: Option<(ContainerId, u32)> = None;
+        // The ops move into the log: values are not copied.
+        for op in change.ops {
+            let c = match &last {
+                Some((id, c)) if *id == op.container => *c,
                 _ => {
                     let c = self
                         .resolve(&op.container)
                         .map_err(|_| invalid("unknown container"))?;
                     self.containers[c as usize].used = true;
-                    last = Some((&op.container, c));
+                    last = Some((op.container, c));
                     c
                 }
             };
             let id = Id::new(actor, counter);
-            let stored = self.apply_remote_op(c, id, &op.action, &mut past)?;
-            counter += op.width();
+            let (stored, width) = self.apply_remote_op(c, id, op.action, &mut past)?;
+            counter += width;
             stored_ops.push(stored);
         }
         let physical = (self.time_source)();
@@ -707,9 +716,9 @@ impl Doc {
         &mut self,
         c: u32,
         id: Id,
-        action: &OpAction,
+        action: OpAction,
         past: &mut CausalPast<'_>,
-    ) -> Result<StoredOp, ApplyError> {
+    ) -> Result<(StoredOp, u64), ApplyError> {
         let author = self.actors[id.actor as usize];
         let missing = |what: String| ApplyError::MissingReference {
             actor: author,
@@ -723,32 +732,38 @@ impl Doc {
                 origin_right,
                 content,
             } => {
-                let origin_left = self.internal(*origin_left);
-                let origin_right = self.internal(*origin_right);
+                let origin_left = self.internal(origin_left);
+                let origin_right = self.internal(origin_right);
                 let seq = match &self.containers[c as usize].state {
                     State::Text(s) => &s.seq,
                     State::List(s) => &s.seq,
                     _ => return Err(missing("sequence container".to_owned())),
                 };
-                let adjacent = seq
-                    .origins_adjacent(origin_left, origin_right, |item| {
-                        self.item_in_past(past, item)
-                    })
-                    .map_err(|e| missing(format!("item {:?}", e.0)))?;
-                if !adjacent {
-                    return Err(ApplyError::Invalid {
-                        actor: author,
-                        seq: 0,
-                        what: "an insert's origins were not neighbours when it was made".to_owned(),
-                    });
-                }
+                let probe = Run {
+                    id,
+                    origin_left,
+                    origin_right,
+                    content: 0,
+                    len: 0,
+                    deleted: false,
+                };
+                let spot = seq
+                    .locate(&probe, &self.actors, |item| self.item_in_past(past, item))
+                    .map_err(|e| match e {
+                        PlaceError::Missing(item) => missing(format!("item {item:?}")),
+                        PlaceError::NotAdjacent => ApplyError::Invalid {
+                            actor: author,
+                            seq: 0,
+                            what: "an insert's origins were not neighbours when it was made"
+                                .to_owned(),
+                        },
+                    })?;
                 let (content_start, len) = match content {
                     InsertContent::Text(text) => {
-                        let actors = &self.actors;
                         let State::Text(state) = &mut self.containers[c as usize].state else {
                             return Err(missing("text container".to_owned()));
                         };
-                        let (start, len) = state.chars.push_str(text);
+                        let (start, len) = state.chars.push_str(&text);
                         let run = Run {
                             id,
                             origin_left,
@@ -757,10 +772,7 @@ impl Doc {
                             len,
                             deleted: false,
                         };
-                        let index = state
-                            .seq
-                            .integrate(run, actors, &state.chars)
-                            .map_err(|e| missing(format!("item {:?}", e.0)))?;
+                        let index = state.seq.place_at(spot, run, &state.chars);
                         if recording {
                             let index_utf16 = state.seq.items_to_utf16(index, &state.chars);
                             self.push_patch(
@@ -768,7 +780,7 @@ impl Doc {
                                 PatchAction::TextInsert {
                                     index,
                                     index_utf16,
-                                    text: text.clone(),
+                                    text,
                                 },
                             );
                         }
@@ -781,7 +793,6 @@ impl Doc {
                         } else {
                             Vec::new()
                         };
-                        let actors = &self.actors;
                         let State::List(state) = &mut self.containers[c as usize].state else {
                             return Err(missing("list container".to_owned()));
                         };
@@ -796,10 +807,7 @@ impl Doc {
                             len,
                             deleted: false,
                         };
-                        let index = state
-                            .seq
-                            .integrate(run, actors, &Uniform)
-                            .map_err(|e| missing(format!("item {:?}", e.0)))?;
+                        let index = state.seq.place_at(spot, run, &Uniform);
                         if recording {
                             self.push_patch(
                                 c,
@@ -820,14 +828,14 @@ impl Doc {
                 }
             }
             OpAction::Delete { start, len } => {
-                let start = self.internal(Some(*start));
+                let start = self.internal(Some(start));
                 let mut deleted: Vec<(u64, u64, u64, u64)> = Vec::new();
                 match &mut self.containers[c as usize].state {
                     State::Text(state) => {
                         let chars = &state.chars;
                         state
                             .seq
-                            .delete_ids(start, *len, chars, |index, n, content, index_utf16| {
+                            .delete_ids(start, len, chars, |index, n, content, index_utf16| {
                                 let len_utf16 = utf16_of(chars, content, n as u32);
                                 deleted.push((index, n, index_utf16, len_utf16));
                             })
@@ -836,7 +844,7 @@ impl Doc {
                     State::List(state) => {
                         state
                             .seq
-                            .delete_ids(start, *len, &Uniform, |index, n, _, _| {
+                            .delete_ids(start, len, &Uniform, |index, n, _, _| {
                                 deleted.push((index, n, 0, 0));
                             })
                             .map_err(|e| missing(format!("item {:?}", e.0)))?;
@@ -859,36 +867,35 @@ impl Doc {
                         self.push_patch(c, action);
                     }
                 }
-                StoredAction::Delete { start, len: *len }
+                StoredAction::Delete { start, len }
             }
             OpAction::MapSet { key, value, pred } => StoredAction::MapSet {
-                key: key.clone(),
+                key,
                 value: StoredNew::from(value),
-                pred: self.internal_ids(pred),
+                pred: self.internal_ids(&pred),
             },
             OpAction::MapDelete { key, pred } => StoredAction::MapDelete {
-                key: key.clone(),
-                pred: self.internal_ids(pred),
+                key,
+                pred: self.internal_ids(&pred),
             },
-            OpAction::CounterAdd { delta } => StoredAction::CounterAdd { delta: *delta },
-            OpAction::SetAdd { value } => StoredAction::SetAdd {
-                value: value.clone(),
-            },
+            OpAction::CounterAdd { delta } => StoredAction::CounterAdd { delta },
+            OpAction::SetAdd { value } => StoredAction::SetAdd { value },
             OpAction::SetRemove { value, observed } => StoredAction::SetRemove {
-                value: value.clone(),
-                observed: self.internal_ids(observed),
+                value,
+                observed: self.internal_ids(&observed),
             },
             OpAction::RegisterSet { value, pred } => StoredAction::RegisterSet {
                 value: StoredNew::from(value),
-                pred: self.internal_ids(pred),
+                pred: self.internal_ids(&pred),
             },
         };
         let op = StoredOp {
             container: c,
             action,
         };
+        let width = op.width();
         self.apply_op(&op, id);
-        Ok(op)
+        Ok((op, width))
     }
 
     fn internal_ids(&self, ids: &[OpId]) -> Vec<Id> {
