@@ -210,9 +210,13 @@ impl Doc {
     }
 
     fn internal_id(&self, op: OpId) -> Option<Id> {
-        self.actor_index
-            .get(&op.actor)
-            .map(|&actor| Id::new(actor, op.counter))
+        // Most documents have a handful of authors: comparing keys beats hashing one.
+        let actor = if self.actors.len() <= 8 {
+            self.actors.iter().position(|a| *a == op.actor)? as ActorIdx
+        } else {
+            *self.actor_index.get(&op.actor)?
+        };
+        Some(Id::new(actor, op.counter))
     }
 
     /// The container index of an existing root.

@@ -438,10 +438,10 @@ impl Doc {
         if change.ops.is_empty() {
             return Err(invalid("a change has at least one operation"));
         }
-        let count = change
-            .ops
+        let widths: Vec<u64> = change.ops.iter().map(Op::width).collect();
+        let count = widths
             .iter()
-            .try_fold(0u64, |acc, op| acc.checked_add(op.width()));
+            .try_fold(0u64, |acc, &width| acc.checked_add(width));
         let end = count
             .filter(|&n| n > 0)
             .and_then(|n| change.start_op.checked_add(n))
@@ -463,7 +463,7 @@ impl Doc {
             ));
         }
         let mut counter = change.start_op;
-        for op in &change.ops {
+        for (op, &width) in change.ops.iter().zip(&widths) {
             // An op may reference ops of earlier changes, of the batch, or earlier in this change.
             let known = |p: &OpId, overlay: &Overlay| {
                 self.holder_of(p, overlay).is_some()
@@ -474,7 +474,6 @@ impl Doc {
             let kind = self
                 .validate_container(&op.container, overlay)
                 .ok_or_else(|| missing(format!("container {:?}", op.container)))?;
-            let width = op.width();
             let this_op = OpId::new(counter, change.actor);
             referenced.clear();
             op_references(op, &mut referenced);

@@ -67,8 +67,12 @@ impl TextArena {
     /// Appends `text`; returns the arena index of its first character and its length.
     pub(crate) fn push_str(&mut self, text: &str) -> (u32, u32) {
         let start = self.chars.len() as u32;
-        self.chars.extend(text.chars());
-        self.astral |= text.chars().any(|c| c.len_utf16() > 1);
+        if text.is_ascii() {
+            self.chars.extend(text.bytes().map(char::from));
+        } else {
+            self.chars.extend(text.chars());
+            self.astral |= text.chars().any(|c| c.len_utf16() > 1);
+        }
         (start, self.chars.len() as u32 - start)
     }
 }
