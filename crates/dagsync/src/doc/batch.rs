@@ -5,6 +5,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::actor::ActorId;
+use crate::auth::Coverage;
 use crate::dag::ChangeHash;
 use crate::error::ApplyError;
 
@@ -38,7 +40,24 @@ impl Doc {
             .into_iter()
             .map(|c| (crate::dag::hash_change(&c), c))
             .collect();
-        self.apply_hashed(hashed, Target::Existing)
+        self.apply_hashed(hashed, Target::Existing, None)
+    }
+
+    /// [`Doc::apply_changes`] for changes received straight from their author `from`, over a
+    /// channel that authenticated `from` (a sync session after its handshake). In a document
+    /// that requires signatures, `from`'s unsigned changes are then accepted (live typing
+    /// before the burst is sealed and signed); they are relayed to others only once a signed
+    /// change of `from` covers them.
+    pub fn apply_changes_from(
+        &mut self,
+        changes: impl IntoIterator<Item = Change>,
+        from: &ActorId,
+    ) -> Result<ApplyReport, ApplyError> {
+        let hashed: Vec<(ChangeHash, Change)> = changes
+            .into_iter()
+            .map(|c| (crate::dag::hash_change(&c), c))
+            .collect();
+        self.apply_hashed(hashed, Target::Existing, Some(from))
     }
 
     /// [`Doc::apply_changes`] for changes whose hashes are already computed.
@@ -46,6 +65,7 @@ impl Doc {
         &mut self,
         changes: Vec<(ChangeHash, Change)>,
         target: Target,
+        from: Option<&ActorId>,
     ) -> Result<ApplyReport, ApplyError> {
         if self.read_only {
             return Err(ApplyError::Invalid {
@@ -56,6 +76,7 @@ impl Doc {
         }
         self.seal();
         let mut candidates = self.queue.clone();
+        let mut direct = self.direct.clone();
         // Plan in arrival order where causality allows: the buffered changes first (by id),
         // then the new ones as given, so a loaded snapshot keeps its order.
         let mut arrival: Vec<ChangeHash> = candidates.keys().copied().collect();
@@ -72,13 +93,60 @@ impl Doc {
                         .to_owned(),
                 });
             }
+            if from == Some(&change.actor) {
+                direct.insert(hash);
+            }
             candidates.insert(hash, change);
             arrival.push(hash);
         }
         let mut rejected = 0;
+        // Authenticate: one signature per author. A forged given change fails the call; a
+        // forged buffered one is dropped with what depends on it.
+        let coverage = loop {
+            let coverage = Coverage::of(&candidates);
+            let Some(forged) = coverage.forged else {
+                break coverage;
+            };
+            let error = ApplyError::BadSignature {
+                actor: candidates[&forged].actor,
+                seq: candidates[&forged].seq,
+            };
+            if !self.queue.contains_key(&forged) {
+                return Err(error);
+            }
+            let dropped = self.drop_buffered(forged, &mut candidates);
+            if dropped.iter().any(|h| !self.queue.contains_key(h)) {
+                // A given change depends on the forged buffered one.
+                self.queue.retain(|h, _| !dropped.contains(h));
+                return Err(error);
+            }
+            self.queue.retain(|h, _| !dropped.contains(h));
+            arrival.retain(|h| candidates.contains_key(h));
+            rejected += dropped.len();
+        };
+        // Every stored signature is one that was checked; the others are covered anyway.
+        for (hash, change) in candidates.iter_mut() {
+            if !coverage.verified.contains(hash) {
+                change.signature = None;
+            }
+        }
+        // Unsigned changes nobody's signature covers wait, unless they came from their author.
+        let held: HashSet<ChangeHash> = if self.require_signatures && target == Target::Existing {
+            candidates
+                .keys()
+                .filter(|h| !coverage.covered.contains(*h) && !direct.contains(*h))
+                .copied()
+                .collect()
+        } else {
+            HashSet::new()
+        };
+        let mut arrival: Vec<ChangeHash> =
+            arrival.into_iter().filter(|h| !held.contains(h)).collect();
         loop {
             match self.apply_candidates(&mut candidates, &arrival, target) {
                 Ok(applied) => {
+                    direct.retain(|h| candidates.contains_key(h));
+                    self.direct = direct;
                     self.queue = candidates;
                     if applied > 0 {
                         self.emit(Origin::Remote);

@@ -84,6 +84,9 @@ impl Doc {
         fresh.next_subscriber = self.next_subscriber;
         fresh.time_source = self.time_source;
         fresh.queue = std::mem::take(&mut self.queue);
+        fresh.direct = std::mem::take(&mut self.direct);
+        fresh.identity = self.identity.take();
+        fresh.require_signatures = self.require_signatures;
         self.patches.truncate(patches);
         fresh.patches = std::mem::take(&mut self.patches);
         *self = fresh;

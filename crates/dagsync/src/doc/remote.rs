@@ -85,12 +85,15 @@ pub(super) struct Overlay {
 impl Doc {
     /// Every change not covered by `since` (an actor's changes after the seq it names), in a
     /// causal order. Seals the open local change first, so what is exported never changes.
+    /// Leaves out what others could not authenticate, as [`Doc::export_changes`] does.
     pub fn changes_since(&mut self, since: &VersionVector) -> Vec<Change> {
         self.seal();
+        let limits = self.relay_limits();
         (0..self.changes.len() as u32)
             .filter(|&i| {
                 let change = &self.changes[i as usize];
                 change.seq > since.get(&self.actors[change.actor as usize])
+                    && self.relayable(i, &limits)
             })
             .map(|i| self.export_change(i))
             .collect()
