@@ -111,18 +111,9 @@ impl Doc {
                 actor: candidates[&forged].actor,
                 seq: candidates[&forged].seq,
             };
-            if !self.queue.contains_key(&forged) {
-                return Err(error);
-            }
-            let dropped = self.drop_buffered(forged, &mut candidates);
-            if dropped.iter().any(|h| !self.queue.contains_key(h)) {
-                // A given change depends on the forged buffered one.
-                self.queue.retain(|h, _| !dropped.contains(h));
-                return Err(error);
-            }
-            self.queue.retain(|h, _| !dropped.contains(h));
-            arrival.retain(|h| candidates.contains_key(h));
-            rejected += dropped.len();
+            rejected += self
+                .reject_buffered(forged, &mut candidates, &mut arrival)
+                .ok_or(error)?;
         };
         // Every stored signature is one that was checked; the others are covered anyway.
         for (hash, change) in candidates.iter_mut() {
@@ -158,18 +149,9 @@ impl Doc {
                     });
                 }
                 Err((hash, e)) => {
-                    if !self.queue.contains_key(&hash) {
-                        return Err(e);
-                    }
-                    let dropped = self.drop_buffered(hash, &mut candidates);
-                    if dropped.iter().any(|h| !self.queue.contains_key(h)) {
-                        // A given change depends on the invalid buffered one.
-                        self.queue.retain(|h, _| !dropped.contains(h));
-                        return Err(e);
-                    }
-                    self.queue.retain(|h, _| !dropped.contains(h));
-                    arrival.retain(|h| candidates.contains_key(h));
-                    rejected += dropped.len();
+                    rejected += self
+                        .reject_buffered(hash, &mut candidates, &mut arrival)
+                        .ok_or(e)?;
                 }
             }
         }
@@ -216,6 +198,28 @@ impl Doc {
             }
         }
         Ok(order.len())
+    }
+
+    /// Drops the invalid change `bad` and what depends on it from the buffer and from this
+    /// call's candidates, returning how many went, if `bad` was buffered by an earlier call
+    /// and none of this call's changes depends on it; `None` (the call fails) otherwise.
+    fn reject_buffered(
+        &mut self,
+        bad: ChangeHash,
+        candidates: &mut HashMap<ChangeHash, Change>,
+        arrival: &mut Vec<ChangeHash>,
+    ) -> Option<usize> {
+        if !self.queue.contains_key(&bad) {
+            return None;
+        }
+        let dropped = self.drop_buffered(bad, candidates);
+        let given_depends = dropped.iter().any(|h| !self.queue.contains_key(h));
+        self.queue.retain(|h, _| !dropped.contains(h));
+        if given_depends {
+            return None;
+        }
+        arrival.retain(|h| candidates.contains_key(h));
+        Some(dropped.len())
     }
 
     /// Removes `bad` and every candidate depending on it (directly or not) from
