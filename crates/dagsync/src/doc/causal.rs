@@ -72,6 +72,7 @@ impl Doc {
     /// buffered changes and patches not yet delivered (the first `patches` of them) stay.
     pub(super) fn roll_back_to(&mut self, keep: usize, patches: usize) {
         let mut fresh = Doc::new(self.actor());
+        fresh.genesis = self.genesis;
         for index in 0..keep {
             let Some(hash) = self.changes[index].hash else {
                 continue;

@@ -95,7 +95,7 @@ impl Doc {
     }
 
     pub(crate) fn text_insert(&mut self, c: u32, index: u64, text: &str) -> Result<(), DocError> {
-        self.check_writable()?;
+        self.check_writable(c)?;
         let id = self.next_id();
         let recording = self.recording();
         let State::Text(state) = &mut self.containers[c as usize].state else {
@@ -140,7 +140,7 @@ impl Doc {
     }
 
     pub(crate) fn text_delete(&mut self, c: u32, index: u64, len: u64) -> Result<(), DocError> {
-        self.check_writable()?;
+        self.check_writable(c)?;
         let recording = self.recording();
         let State::Text(state) = &mut self.containers[c as usize].state else {
             return Err(self.kind_error(c, ContainerKind::Text));
@@ -195,7 +195,7 @@ impl Doc {
         index: u64,
         items: Vec<NewItem>,
     ) -> Result<Vec<Item>, DocError> {
-        self.check_writable()?;
+        self.check_writable(c)?;
         let id = self.next_id();
         let State::List(state) = &self.containers[c as usize].state else {
             return Err(self.kind_error(c, ContainerKind::List));
@@ -237,7 +237,7 @@ impl Doc {
     }
 
     pub(crate) fn list_delete(&mut self, c: u32, index: u64, len: u64) -> Result<(), DocError> {
-        self.check_writable()?;
+        self.check_writable(c)?;
         let State::List(state) = &mut self.containers[c as usize].state else {
             return Err(self.kind_error(c, ContainerKind::List));
         };
@@ -265,7 +265,17 @@ impl Doc {
     }
 
     pub(crate) fn map_set(&mut self, c: u32, key: &str, value: NewItem) -> Result<Item, DocError> {
-        self.check_writable()?;
+        self.check_writable(c)?;
+        self.map_set_unchecked(c, key, value)
+    }
+
+    /// [`Doc::map_set`] without the local write checks (the access list's own writes).
+    pub(crate) fn map_set_unchecked(
+        &mut self,
+        c: u32,
+        key: &str,
+        value: NewItem,
+    ) -> Result<Item, DocError> {
         let id = self.next_id();
         let State::Map(state) = &self.containers[c as usize].state else {
             return Err(self.kind_error(c, ContainerKind::Map));
@@ -293,7 +303,12 @@ impl Doc {
     }
 
     pub(crate) fn map_delete(&mut self, c: u32, key: &str) -> Result<(), DocError> {
-        self.check_writable()?;
+        self.check_writable(c)?;
+        self.map_delete_unchecked(c, key)
+    }
+
+    /// [`Doc::map_delete`] without the local write checks (the access list's own writes).
+    pub(crate) fn map_delete_unchecked(&mut self, c: u32, key: &str) -> Result<(), DocError> {
         let id = self.next_id();
         let State::Map(state) = &self.containers[c as usize].state else {
             return Err(self.kind_error(c, ContainerKind::Map));
@@ -314,7 +329,7 @@ impl Doc {
     }
 
     pub(crate) fn counter_add(&mut self, c: u32, delta: i64) -> Result<(), DocError> {
-        self.check_writable()?;
+        self.check_writable(c)?;
         if !matches!(self.containers[c as usize].state, State::Counter(_)) {
             return Err(self.kind_error(c, ContainerKind::Counter));
         }
@@ -328,7 +343,7 @@ impl Doc {
     }
 
     pub(crate) fn set_add(&mut self, c: u32, value: Value) -> Result<(), DocError> {
-        self.check_writable()?;
+        self.check_writable(c)?;
         if !matches!(self.containers[c as usize].state, State::Set(_)) {
             return Err(self.kind_error(c, ContainerKind::Set));
         }
@@ -342,7 +357,7 @@ impl Doc {
     }
 
     pub(crate) fn set_remove(&mut self, c: u32, value: &Value) -> Result<(), DocError> {
-        self.check_writable()?;
+        self.check_writable(c)?;
         let State::Set(state) = &self.containers[c as usize].state else {
             return Err(self.kind_error(c, ContainerKind::Set));
         };
@@ -363,7 +378,7 @@ impl Doc {
     }
 
     pub(crate) fn register_set(&mut self, c: u32, value: NewItem) -> Result<(), DocError> {
-        self.check_writable()?;
+        self.check_writable(c)?;
         let State::Register(state) = &self.containers[c as usize].state else {
             return Err(self.kind_error(c, ContainerKind::Register));
         };

@@ -144,4 +144,6 @@ pub(crate) struct StoredChange {
     pub(crate) hash: Option<ChangeHash>,
     /// The author's signature over the hash, if signed.
     pub(crate) signature: Option<crate::dag::Signature>,
+    /// The access-list operations in its causal past and in itself.
+    pub(crate) acl: crate::auth::acl::AclSet,
 }

@@ -12,6 +12,7 @@ mod history;
 mod json;
 mod local;
 mod log;
+mod permissions;
 mod persist;
 mod remote;
 mod shared_vec;
@@ -19,6 +20,7 @@ mod state;
 mod types;
 mod version;
 
+use std::cell::Cell;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
@@ -32,7 +34,8 @@ pub use types::{
 };
 
 use crate::actor::ActorId;
-use crate::auth::Identity;
+use crate::auth::acl::AclEntry;
+use crate::auth::{Identity, Role};
 use crate::clock::{HlcClock, OpId, VersionVector};
 use crate::dag::ChangeHash;
 use crate::error::DocError;
@@ -116,6 +119,13 @@ pub struct Doc {
     /// Accept an unsigned remote change only when a signed later change of its author covers
     /// it, or it came straight from its author (see `doc/auth.rs`).
     require_signatures: bool,
+    /// A restricted document's genesis (see `doc/permissions.rs`).
+    genesis: Option<ChangeHash>,
+    /// The access-list operations of the history, and their indexes by op id.
+    acl_entries: Vec<AclEntry>,
+    acl_by_op: FxHashMap<Id, u32>,
+    /// The local actor's role at the current heads, once computed.
+    local_role: Cell<Option<Option<Role>>>,
 }
 
 fn zero_time() -> u64 {
@@ -153,6 +163,10 @@ impl Doc {
             read_only: false,
             identity: None,
             require_signatures: false,
+            genesis: None,
+            acl_entries: Vec::new(),
+            acl_by_op: FxHashMap::default(),
+            local_role: Cell::new(None),
         };
         doc.local = doc.intern(actor);
         doc
@@ -358,12 +372,18 @@ impl Doc {
         Id::new(self.local, self.next_counter)
     }
 
-    fn check_writable(&self) -> Result<(), DocError> {
+    fn check_writable_doc(&self) -> Result<(), DocError> {
         if self.read_only {
             Err(DocError::ReadOnly)
         } else {
             Ok(())
         }
+    }
+
+    /// Whether the local actor may edit container `c` now.
+    fn check_writable(&self, c: u32) -> Result<(), DocError> {
+        self.check_writable_doc()?;
+        self.check_local_write(c)
     }
 
     /// Ends the current transaction: its operations become part of a change of the history
@@ -415,6 +435,7 @@ impl Doc {
                     ops: std::mem::take(&mut self.pending),
                     hash: None,
                     signature: None,
+                    acl: permissions::empty_acl(),
                 };
                 let index = self.push_change(change);
                 if message.is_some() {
@@ -431,7 +452,9 @@ impl Doc {
     }
 
     /// Adds a change to the log, making it a head and its dependencies non-heads.
-    fn push_change(&mut self, change: StoredChange) -> u32 {
+    fn push_change(&mut self, mut change: StoredChange) -> u32 {
+        change.acl = self.acl_for_new_change(&change);
+        self.local_role.set(None);
         let index = self.changes.len() as u32;
         for dep in &change.deps {
             self.heads.remove(dep);
@@ -503,6 +526,10 @@ impl Doc {
             read_only: false,
             identity: None,
             require_signatures: self.require_signatures,
+            genesis: self.genesis,
+            acl_entries: self.acl_entries.clone(),
+            acl_by_op: self.acl_by_op.clone(),
+            local_role: Cell::new(None),
         };
         if let Some(last) = self.clock.last() {
             let physical = (self.time_source)();

@@ -441,6 +441,16 @@ impl Doc {
         if change.ops.is_empty() {
             return Err(invalid("a change has at least one operation"));
         }
+        // Permissions, when the dependencies are applied already; otherwise checked as the
+        // change applies.
+        let applied_deps: Option<Vec<u32>> = change
+            .deps
+            .iter()
+            .map(|d| self.by_hash.get(d).copied())
+            .collect();
+        if let Some(deps) = applied_deps {
+            self.check_permission(change, hash, &deps)?;
+        }
         let widths: Vec<u64> = change.ops.iter().map(Op::width).collect();
         let count = widths
             .iter()
@@ -669,6 +679,7 @@ impl Doc {
                     .ok_or_else(|| invalid("unknown dependency"))
             })
             .collect::<Result<Vec<u32>, _>>()?;
+        self.check_permission(&change, hash, &deps)?;
         let mut past = CausalPast::new(actor, &change.deps, self.deps_are_heads(&deps));
         let mut counter = change.start_op;
         let mut stored_ops = Vec::with_capacity(change.ops.len());
@@ -705,6 +716,7 @@ impl Doc {
             ops: stored_ops,
             hash: Some(hash),
             signature: change.signature,
+            acl: super::permissions::empty_acl(),
         });
         self.by_hash.insert(hash, index);
         Ok(())
