@@ -6,8 +6,10 @@
 
 pub mod acl;
 mod coverage;
+mod encryption;
 mod identity;
 
 pub use acl::{Role, ACL_ROOT};
 pub(crate) use coverage::Coverage;
+pub use encryption::{CryptoError, DocumentKey, ENCRYPTED_ROOT};
 pub use identity::{verify_signature, Identity, IdentityError};

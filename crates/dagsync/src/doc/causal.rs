@@ -73,6 +73,7 @@ impl Doc {
     pub(super) fn roll_back_to(&mut self, keep: usize, patches: usize) {
         let mut fresh = Doc::new(self.actor());
         fresh.genesis = self.genesis;
+        fresh.doc_key = self.doc_key.clone();
         for index in 0..keep {
             let Some(hash) = self.changes[index].hash else {
                 continue;

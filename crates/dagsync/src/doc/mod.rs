@@ -6,6 +6,7 @@ mod batch;
 mod causal;
 mod checkout;
 mod diff;
+mod encrypted;
 mod handles;
 mod hash_index;
 mod history;
@@ -35,7 +36,7 @@ pub use types::{
 
 use crate::actor::ActorId;
 use crate::auth::acl::AclEntry;
-use crate::auth::{Identity, Role};
+use crate::auth::{DocumentKey, Identity, Role};
 use crate::clock::{HlcClock, OpId, VersionVector};
 use crate::dag::ChangeHash;
 use crate::error::DocError;
@@ -126,6 +127,8 @@ pub struct Doc {
     acl_by_op: FxHashMap<Id, u32>,
     /// The local actor's role at the current heads, once computed.
     local_role: Cell<Option<Option<Role>>>,
+    /// The document key: local changes are encrypted with it, remote ones decrypted.
+    doc_key: Option<DocumentKey>,
 }
 
 fn zero_time() -> u64 {
@@ -167,6 +170,7 @@ impl Doc {
             acl_entries: Vec::new(),
             acl_by_op: FxHashMap::default(),
             local_role: Cell::new(None),
+            doc_key: None,
         };
         doc.local = doc.intern(actor);
         doc
@@ -436,6 +440,7 @@ impl Doc {
                     hash: None,
                     signature: None,
                     acl: permissions::empty_acl(),
+                    encrypted: None,
                 };
                 let index = self.push_change(change);
                 if message.is_some() {
@@ -486,6 +491,7 @@ impl Doc {
 
     /// Computes and records the hash of change `index`, which no longer changes.
     fn seal_change(&mut self, index: u32) {
+        self.encrypt_local(index);
         let hash = crate::dag::hash_change(&self.export_change(index));
         let signature = self.identity.as_ref().map(|id| id.sign(&hash));
         let change = Arc::make_mut(&mut self.changes[index as usize]);
@@ -530,6 +536,7 @@ impl Doc {
             acl_entries: self.acl_entries.clone(),
             acl_by_op: self.acl_by_op.clone(),
             local_role: Cell::new(None),
+            doc_key: self.doc_key.clone(),
         };
         if let Some(last) = self.clock.last() {
             let physical = (self.time_source)();
