@@ -146,6 +146,9 @@ pub enum DocError {
     /// The operation needs a document without history.
     #[error("the document already has a history")]
     NotEmpty,
+    /// A stable position that names no item of this container (or is malformed).
+    #[error("the position names no item of this container")]
+    UnknownPosition,
 }
 
 /// Why a remote change was refused. A refused change is not applied and changes nothing.

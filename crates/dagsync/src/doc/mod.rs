@@ -15,6 +15,7 @@ mod local;
 mod log;
 mod permissions;
 mod persist;
+mod positions;
 mod remote;
 mod shared_vec;
 mod state;
@@ -29,6 +30,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 pub use handles::{CounterMut, ListMut, MapMut, RegisterMut, SetMut, TextMut};
+pub use positions::StablePosition;
 pub use types::{
     ApplyReport, Change, ChangeId, ContainerId, ContainerKind, Event, HistoryEntry, InsertContent,
     Item, NewItem, Op, OpAction, Origin, Patch, PatchAction, PathElem,

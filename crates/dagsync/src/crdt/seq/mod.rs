@@ -307,6 +307,18 @@ impl Sequence {
         })
     }
 
+    /// The id of the `index`-th visible item (`None` at or past the end).
+    pub(crate) fn visible_id(&self, index: u64) -> Option<Id> {
+        let c = self.find_visible(index)?;
+        Some(self.run(c).id.plus(u64::from(c.offset)))
+    }
+
+    /// The number of visible items before item `id`, visible or deleted (where it is, or
+    /// was): `None` if the sequence never had it.
+    pub(crate) fn index_of_id(&self, id: Id) -> Option<u64> {
+        self.cursor_of(id).map(|c| self.visible_index(c))
+    }
+
     /// The item after `c`, or `None` at the end.
     fn next_item(&self, c: Cursor) -> Option<Cursor> {
         if c.offset + 1 < self.run(c).len {
