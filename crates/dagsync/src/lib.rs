@@ -19,7 +19,7 @@ pub use dag::{ChangeHash, ParseHashError, Signature};
 pub use doc::{
     ApplyReport, Change, ChangeId, ContainerId, ContainerKind, CounterMut, Doc, Event,
     HistoryEntry, InsertContent, Item, ListMut, MapMut, NewItem, Op, OpAction, Origin, Patch,
-    PatchAction, PathElem, RegisterMut, SetMut, StablePosition, TextMut,
+    PatchAction, PathElem, RegisterMut, SetMut, StablePosition, TextMut, UndoConfig, UndoStep,
 };
 pub use error::{ApplyError, DecodeError, DocError, Result};
 pub use value::Value;

@@ -9,6 +9,7 @@ use rustc_hash::FxHashMap;
 use crate::dag::ChangeHash;
 use crate::id::{ActorIdx, Id};
 
+use super::types::ContainerId;
 use super::Doc;
 
 /// The causal past of the change being applied: its dependencies' ancestry.
@@ -91,6 +92,20 @@ impl Doc {
         fresh.require_signatures = self.require_signatures;
         self.patches.truncate(patches);
         fresh.patches = std::mem::take(&mut self.patches);
+        // Undo steps name containers by index, which the replay may number differently.
+        if let Some(mut undo) = self.undo.take() {
+            let ids: Vec<ContainerId> = (0..self.containers.len() as u32)
+                .map(|c| self.container_id(c))
+                .collect();
+            undo.remap_containers(|c| {
+                let id = ids.get(c as usize)?;
+                match id {
+                    ContainerId::Root { name, kind } => Some(fresh.root(name, *kind)),
+                    ContainerId::Child { .. } => fresh.resolve_existing(id),
+                }
+            });
+            fresh.undo = Some(undo);
+        }
         *self = fresh;
     }
 }

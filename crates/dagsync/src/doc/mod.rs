@@ -20,6 +20,7 @@ mod remote;
 mod shared_vec;
 mod state;
 mod types;
+mod undo;
 mod version;
 
 use std::cell::Cell;
@@ -35,6 +36,7 @@ pub use types::{
     ApplyReport, Change, ChangeId, ContainerId, ContainerKind, Event, HistoryEntry, InsertContent,
     Item, NewItem, Op, OpAction, Origin, Patch, PatchAction, PathElem,
 };
+pub use undo::{UndoConfig, UndoStep};
 
 use crate::actor::ActorId;
 use crate::auth::acl::AclEntry;
@@ -131,6 +133,8 @@ pub struct Doc {
     local_role: Cell<Option<Option<Role>>>,
     /// The document key: local changes are encrypted with it, remote ones decrypted.
     doc_key: Option<DocumentKey>,
+    /// The undo manager, once enabled.
+    undo: Option<undo::UndoState>,
 }
 
 fn zero_time() -> u64 {
@@ -173,6 +177,7 @@ impl Doc {
             acl_by_op: FxHashMap::default(),
             local_role: Cell::new(None),
             doc_key: None,
+            undo: None,
         };
         doc.local = doc.intern(actor);
         doc
@@ -401,6 +406,7 @@ impl Doc {
         if self.pending.is_empty() {
             return None;
         }
+        self.close_undo_transaction();
         let end_op = self.next_counter;
         let index = match self.open_change {
             Some(open) if message.is_none() => {
@@ -539,6 +545,7 @@ impl Doc {
             acl_by_op: self.acl_by_op.clone(),
             local_role: Cell::new(None),
             doc_key: self.doc_key.clone(),
+            undo: None,
         };
         if let Some(last) = self.clock.last() {
             let physical = (self.time_source)();
