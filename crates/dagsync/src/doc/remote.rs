@@ -509,6 +509,10 @@ impl Doc {
             referenced.clear();
             op_references(op, &mut referenced);
             for p in &referenced {
+                // The author's own operations: earlier ones only.
+                if p.actor == change.actor && p.counter >= counter {
+                    return Err(missing(format!("operation {p}, not before this one")));
+                }
                 if !self.in_causal_past(change, p, overlay, history, &mut seen) {
                     return Err(missing(format!(
                         "operation {p}, outside the change's causal past"

@@ -574,7 +574,7 @@ impl Sequence {
         w: &W,
         mut on_deleted: impl FnMut(u64, u64, u32, u64),
     ) -> Result<(), MissingItem> {
-        let end = start.counter + len;
+        let end = start.counter.checked_add(len).ok_or(MissingItem(start))?;
         let mut id = start;
         while id.counter < end {
             let c = self.cursor_of(id).ok_or(MissingItem(id))?;
