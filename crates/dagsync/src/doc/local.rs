@@ -456,19 +456,7 @@ impl Doc {
             return Err(self.kind_error(c, ContainerKind::Set));
         };
         let observed = state.members.get(value).cloned().unwrap_or_default();
-        if observed.is_empty() {
-            return Ok(());
-        }
-        let id = self.next_id();
-        let op = StoredOp {
-            container: c,
-            action: StoredAction::SetRemove {
-                value: value.clone(),
-                observed,
-            },
-        };
-        self.apply_local(op, id);
-        Ok(())
+        self.set_remove_observed(c, value, observed)
     }
 
     pub(crate) fn register_set(&mut self, c: u32, value: NewItem) -> Result<(), DocError> {

@@ -113,19 +113,6 @@ impl Inverse {
             | Inverse::SetRemoved { c, .. } => c,
         }
     }
-
-    fn container(&self) -> u32 {
-        match self {
-            Inverse::Inserted { c, .. }
-            | Inverse::TextDeleted { c, .. }
-            | Inverse::ListDeleted { c, .. }
-            | Inverse::MapKey { c, .. }
-            | Inverse::Register { c, .. }
-            | Inverse::Counter { c, .. }
-            | Inverse::SetAdded { c, .. }
-            | Inverse::SetRemoved { c, .. } => *c,
-        }
-    }
 }
 
 /// One undo (or redo) step: the inverses of its edits, in the order they were made.
@@ -169,7 +156,7 @@ impl UndoState {
     /// container that no longer exists: its steps go).
     pub(super) fn remap_containers(&mut self, mut map: impl FnMut(u32) -> Option<u32>) {
         let mut remap = |inverses: &mut Vec<Inverse>| {
-            inverses.retain_mut(|inv| match map(inv.container()) {
+            inverses.retain_mut(|inv| match map(*inv.container_mut()) {
                 Some(c) => {
                     *inv.container_mut() = c;
                     true
@@ -268,11 +255,12 @@ impl Doc {
     }
 
     /// Records the inverse of a local edit of container `c` (if undo is on and `c` in scope).
-    fn record_inverse(&mut self, inverse: Inverse) {
+    fn record_inverse(&mut self, mut inverse: Inverse) {
+        let c = *inverse.container_mut();
         let in_scope = match &self.undo {
             Some(u) if !u.paused => match &u.config.scope {
                 None => true,
-                Some(scope) => self.in_scope(inverse.container(), scope),
+                Some(scope) => self.in_scope(c, scope),
             },
             _ => false,
         };
