@@ -5,7 +5,7 @@ use std::fmt;
 
 use crate::value::Value;
 
-use super::key::compare;
+use super::key::{class, compare};
 use super::QueryError;
 
 /// A dotted path into a record (`"address.city"`).
@@ -85,19 +85,6 @@ impl Condition {
                 matches!(value, Some(Value::Str(s)) if s.starts_with(p.as_str()))
             }
         }
-    }
-}
-
-/// The type class ranges compare within.
-pub(crate) fn class(v: &Value) -> u8 {
-    match v {
-        Value::Null => 0,
-        Value::Bool(_) => 1,
-        Value::F64(_) | Value::I64(_) => 2,
-        Value::Str(_) => 3,
-        Value::Bytes(_) => 4,
-        Value::Array(_) => 5,
-        Value::Object(_) => 6,
     }
 }
 

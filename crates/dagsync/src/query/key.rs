@@ -7,17 +7,6 @@ use crate::value::Value;
 
 /// Compares two values in query order.
 pub fn compare(a: &Value, b: &Value) -> Ordering {
-    fn rank(v: &Value) -> u8 {
-        match v {
-            Value::Null => 0,
-            Value::Bool(_) => 1,
-            Value::F64(_) | Value::I64(_) => 2,
-            Value::Str(_) => 3,
-            Value::Bytes(_) => 4,
-            Value::Array(_) => 5,
-            Value::Object(_) => 6,
-        }
-    }
     match (a, b) {
         (Value::I64(x), Value::I64(y)) => x.cmp(y),
         (Value::F64(x), Value::F64(y)) => x.total_cmp(y),
@@ -41,8 +30,22 @@ pub fn compare(a: &Value, b: &Value) -> Ordering {
             }
             x.len().cmp(&y.len())
         }
-        _ if rank(a) == rank(b) => a.cmp(b),
-        _ => rank(a).cmp(&rank(b)),
+        _ if class(a) == class(b) => a.cmp(b),
+        _ => class(a).cmp(&class(b)),
+    }
+}
+
+/// The kind of value in query order (numbers of both types are one kind); ranges compare
+/// only values of one kind.
+pub(crate) fn class(v: &Value) -> u8 {
+    match v {
+        Value::Null => 0,
+        Value::Bool(_) => 1,
+        Value::F64(_) | Value::I64(_) => 2,
+        Value::Str(_) => 3,
+        Value::Bytes(_) => 4,
+        Value::Array(_) => 5,
+        Value::Object(_) => 6,
     }
 }
 

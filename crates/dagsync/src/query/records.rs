@@ -7,8 +7,8 @@ use std::ops::Bound;
 
 use crate::value::Value;
 
-use super::filter::{class, Condition, Filter, Path};
-use super::key::{compare, Key};
+use super::filter::{Condition, Filter, Path};
+use super::key::{class, compare, Key};
 use super::{Query, SortKey};
 
 /// A secondary index: the records by the value of one field.
