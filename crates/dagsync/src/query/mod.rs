@@ -18,10 +18,12 @@
 //! match values of the same kind. `sort`: field paths, `-` for descending; records without
 //! the field come first; ties go by record id. Everything but `where` is optional.
 
+mod collection;
 mod filter;
 mod key;
 mod records;
 
+pub use collection::{Collection, CollectionError, WatchId, WatchUpdate};
 pub use filter::{Condition, Filter, Path};
 pub use key::{compare, Key};
 pub use records::{Plan, RecordSet};
