@@ -2,21 +2,15 @@
 //! queries equal on every replica and to a naive scan, live queries kept up to date from
 //! document events.
 
+mod common;
+use common::obj;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use dagsync::query::{Collection, Path, Query};
 use dagsync::{ActorId, Doc, Event, Value};
 use dagsync_fuzz::Rng;
-
-fn obj(entries: &[(&str, Value)]) -> Value {
-    Value::Object(
-        entries
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    )
-}
 
 fn query(where_: Value, sort: &[&str]) -> Query {
     let sort = Value::Array(sort.iter().map(|s| Value::Str(s.to_string())).collect());

@@ -1,20 +1,14 @@
 //! Queries over records: parsing with clear errors, semantics, and index-backed answers equal
 //! to a naive scan for random records, updates and queries.
 
+mod common;
+use common::obj;
+
 use std::collections::BTreeMap;
 
 use dagsync::query::{Path, Query, RecordSet};
 use dagsync::Value;
 use dagsync_fuzz::Rng;
-
-fn obj(entries: &[(&str, Value)]) -> Value {
-    Value::Object(
-        entries
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    )
-}
 
 fn s(x: &str) -> Value {
     Value::Str(x.to_owned())
