@@ -466,8 +466,8 @@ impl Doc {
             .iter()
             .map(|d| self.by_hash.get(d).copied())
             .collect();
-        if let Some(deps) = applied_deps {
-            self.check_permission(change, hash, &deps)?;
+        if let Some(deps) = &applied_deps {
+            self.check_permission(change, hash, deps)?;
         }
         let widths: Vec<u64> = change.ops.iter().map(Op::width).collect();
         let count = widths
@@ -538,6 +538,22 @@ impl Doc {
                             && !self.seq_has(&op.container, origin, 1, overlay)
                         {
                             return Err(missing(format!("item {origin}")));
+                        }
+                    }
+                    // Origins that were not neighbours show for sure as the change applies
+                    // (then the batch rolls back); most show already against the document
+                    // as it is, which is checked here so a forged insert costs no rollback.
+                    if let (Some(deps), false) = (&applied_deps, overlay.items_checked_on_apply) {
+                        if self.origins_skip_past_items(
+                            change,
+                            deps,
+                            &op.container,
+                            origin_left,
+                            origin_right,
+                        ) {
+                            return Err(invalid(
+                                "an insert's origins were not neighbours when it was made",
+                            ));
                         }
                     }
                     if let InsertContent::Items(items) = content {
