@@ -203,3 +203,31 @@ fn a_remote_cursor_is_a_stable_position_that_follows_edits() {
         "still before the 'w'"
     );
 }
+
+proptest::proptest! {
+    /// Any bytes: a typed error or a valid message, never a panic, and a refused message
+    /// changes nothing.
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+        let mut p = Presence::new(&id(2), config());
+        if p.receive(&bytes, 0).is_err() {
+            proptest::prop_assert!(p.get().is_empty());
+        }
+    }
+
+    /// Every truncation and single-byte change of a real message is refused.
+    #[test]
+    fn damaged_messages_are_refused(cut in 0usize..200, flip in 0usize..200, bit in 0u8..8) {
+        let mut a = Presence::new(&id(1), config());
+        a.set(obj(&[("name", "Ada".into()), ("n", Value::I64(7))]));
+        let m = a.poll_message(0).expect("state");
+        let mut p = Presence::new(&id(2), config());
+        let cut = cut % m.len();
+        proptest::prop_assert!(p.receive(&m[..cut], 0).is_err());
+        let mut bad = m.clone();
+        let at = flip % m.len();
+        bad[at] ^= 1 << bit;
+        proptest::prop_assert!(p.receive(&bad, 0).is_err());
+        proptest::prop_assert!(p.get().is_empty());
+    }
+}
