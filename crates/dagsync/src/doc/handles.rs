@@ -13,8 +13,8 @@ macro_rules! handle {
     ($(#[$doc:meta])* $name:ident, $kind:expr, $getter:ident, $by_id:ident) => {
         $(#[$doc])*
         pub struct $name<'a> {
-            doc: &'a mut Doc,
-            c: u32,
+            pub(super) doc: &'a mut Doc,
+            pub(super) c: u32,
         }
 
         impl $name<'_> {
@@ -23,17 +23,6 @@ macro_rules! handle {
                 self.doc.container_id(self.c)
             }
 
-            /// The document, for reads by other modules.
-            #[allow(dead_code)]
-            pub(super) fn doc(&self) -> &Doc {
-                self.doc
-            }
-
-            /// The container's index in the document.
-            #[allow(dead_code)]
-            pub(super) fn c(&self) -> u32 {
-                self.c
-            }
         }
 
         impl Doc {

@@ -88,18 +88,18 @@ impl Doc {
 impl TextMut<'_> {
     /// A stable position before char `index` (`len()` for the end).
     pub fn position_at(&self, index: usize) -> Result<StablePosition, DocError> {
-        self.doc().position_at(self.c(), index as u64)
+        self.doc.position_at(self.c, index as u64)
     }
 
     /// The char index `position` resolves to now, after whatever edits happened since.
     pub fn index_of(&self, position: &StablePosition) -> Result<usize, DocError> {
-        Ok(self.doc().resolve_position(self.c(), position)? as usize)
+        Ok(self.doc.resolve_position(self.c, position)? as usize)
     }
 
     /// [`TextMut::position_at`] for a UTF-16 offset.
     pub fn position_at_utf16(&self, index: usize) -> Result<StablePosition, DocError> {
-        let chars = self.doc().text_utf16_to_chars(self.c(), index as u64)?;
-        self.doc().position_at(self.c(), chars)
+        let chars = self.doc.text_utf16_to_chars(self.c, index as u64)?;
+        self.doc.position_at(self.c, chars)
     }
 
     /// [`TextMut::index_of`] as a UTF-16 offset.
@@ -112,11 +112,11 @@ impl TextMut<'_> {
 impl ListMut<'_> {
     /// A stable position before item `index` (`len()` for the end).
     pub fn position_at(&self, index: usize) -> Result<StablePosition, DocError> {
-        self.doc().position_at(self.c(), index as u64)
+        self.doc.position_at(self.c, index as u64)
     }
 
     /// The index `position` resolves to now, after whatever edits happened since.
     pub fn index_of(&self, position: &StablePosition) -> Result<usize, DocError> {
-        Ok(self.doc().resolve_position(self.c(), position)? as usize)
+        Ok(self.doc.resolve_position(self.c, position)? as usize)
     }
 }
