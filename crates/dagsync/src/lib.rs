@@ -10,6 +10,7 @@ mod doc;
 mod encoding;
 mod error;
 mod id;
+pub mod sync;
 mod value;
 
 pub use actor::{ActorId, ParseActorError};
@@ -20,4 +21,5 @@ pub use doc::{
     PatchAction, PathElem, RegisterMut, SetMut, TextMut,
 };
 pub use error::{ApplyError, DecodeError, DocError, Result};
+pub use sync::{SyncError, SyncState};
 pub use value::Value;

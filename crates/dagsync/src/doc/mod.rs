@@ -13,6 +13,7 @@ mod persist;
 mod remote;
 mod shared_vec;
 mod state;
+mod sync_support;
 mod types;
 mod version;
 

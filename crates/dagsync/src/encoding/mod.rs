@@ -7,4 +7,5 @@ mod value;
 
 pub(crate) use change::canonical_change;
 mod columns;
+pub(crate) use bytes::{Reader, Writer};
 pub(crate) use chunk::{decode_chunk, encode_chunk, ChunkType};

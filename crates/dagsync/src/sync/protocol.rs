@@ -1,0 +1,250 @@
+//! The protocol itself: [`Doc::generate_sync_message`] and [`Doc::receive_sync_message`].
+//!
+//! Each message carries the sender's heads, what it asks for (`need`), what it has (`have`:
+//! the last common heads and a salted Bloom filter of its changes since then that the message
+//! does not carry) and changes. A side that knows the last common heads of an earlier session
+//! sends its changes since them straight away, so two peers that were apart converge with one
+//! message each way. Otherwise (first contact, or the peer lost data) the first message
+//! carries the filter, and the reply carries every change the filter does not contain plus
+//! their descendants. Changes a false positive held back show up as missing dependencies and
+//! are asked for by hash; an answer to such a request carries the change together with all its
+//! ancestors since the last common heads, so a chain of false positives — even mined ones —
+//! costs one extra round trip, not one per change.
+
+use std::collections::HashSet;
+
+use rustc_hash::FxHashSet;
+
+use crate::dag::ChangeHash;
+use crate::doc::Doc;
+
+use super::bloom::BloomFilter;
+use super::error::SyncError;
+use super::message::{Have, Message};
+use super::state::SyncState;
+
+/// Sorted, without duplicates.
+fn normalized(mut hashes: Vec<ChangeHash>) -> Vec<ChangeHash> {
+    hashes.sort_unstable();
+    hashes.dedup();
+    hashes
+}
+
+impl Doc {
+    /// The next message for the peer `state` describes, or `None` when there is nothing to
+    /// say (both sides are known to have the same heads, or a message is in flight and
+    /// nothing changed). Seals the open local change. Call it again after every
+    /// [`Doc::receive_sync_message`] and after local changes; send what it returns over any
+    /// transport.
+    pub fn generate_sync_message(&mut self, state: &mut SyncState) -> Option<Vec<u8>> {
+        let our_heads = self.heads();
+        let their_heads = state.their_heads.clone().unwrap_or_default();
+        let our_need = self.missing_hashes(&their_heads);
+
+        // The peer thinks we share changes we do not have (we lost data, or it is confused):
+        // start over from nothing, with a filter of everything we have.
+        let reset = state
+            .their_have
+            .as_ref()
+            .is_some_and(|have| !have.last_sync.iter().all(|h| self.has_change(h)));
+        if reset {
+            state.their_have = None;
+            state.their_need.clear();
+            state.shared_heads.clear();
+            let have = self.have(state, &[], &FxHashSet::default());
+            state.last_sent_heads = our_heads.clone();
+            state.in_flight = true;
+            let message = Message {
+                heads: our_heads,
+                need: our_need,
+                have: Some(have),
+                changes: Vec::new(),
+            };
+            return Some(message.encode());
+        }
+
+        let known_shared = state.shared_heads.iter().all(|h| self.has_change(h));
+        if !known_shared {
+            state.shared_heads.clear();
+        }
+        let to_send: Vec<u32> = match &state.their_have {
+            Some(have) => self.changes_to_send(state, have),
+            // A session resuming from known common heads: send what we added since.
+            None if !state.shared_heads.is_empty() => self
+                .indexes_since(&state.shared_heads)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|&i| {
+                    self.hash_at(i).is_some_and(|h| {
+                        !state.sent_hashes.contains(&h) && !state.received.contains(&h)
+                    })
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        state.their_need.clear();
+
+        let heads_unchanged = state.last_sent_heads == our_heads;
+        let heads_equal = state.their_heads.as_ref() == Some(&our_heads);
+        if heads_unchanged && ((heads_equal && to_send.is_empty()) || state.in_flight) {
+            return None;
+        }
+
+        let sending: FxHashSet<u32> = to_send.iter().copied().collect();
+        let have = self.have(state, &state.shared_heads.clone(), &sending);
+        let changes = if to_send.is_empty() {
+            Vec::new()
+        } else {
+            self.encode_indexes(&to_send)
+        };
+        state
+            .sent_hashes
+            .extend(to_send.iter().filter_map(|&i| self.hash_at(i)));
+        state.last_sent_heads = our_heads.clone();
+        state.in_flight = true;
+        let message = Message {
+            heads: our_heads,
+            need: our_need,
+            have: Some(have),
+            changes,
+        };
+        Some(message.encode())
+    }
+
+    /// Our `have`: `last_sync` and a filter of our changes since it, except those in
+    /// `sending` (the message carries them).
+    fn have(
+        &mut self,
+        state: &mut SyncState,
+        last_sync: &[ChangeHash],
+        sending: &FxHashSet<u32>,
+    ) -> Have {
+        let since = self.indexes_since(last_sync).unwrap_or_default();
+        let hashes: Vec<ChangeHash> = since
+            .into_iter()
+            .filter(|i| !sending.contains(i))
+            .filter_map(|i| self.hash_at(i))
+            .collect();
+        Have {
+            last_sync: last_sync.to_vec(),
+            bloom: BloomFilter::new(state.next_salt(), hashes.iter()),
+        }
+    }
+
+    /// Log indexes (ascending) of the changes the peer lacks according to `have` and its
+    /// requests: ours since its last sync that are not in its filter, their descendants, and
+    /// what it asked for with every ancestor since its last sync. Changes already sent this
+    /// session are not sent again unless asked for.
+    fn changes_to_send(&mut self, state: &SyncState, have: &Have) -> Vec<u32> {
+        let since = self.indexes_since(&have.last_sync).unwrap_or_default();
+        let mut send: FxHashSet<u32> = FxHashSet::default();
+        for &i in &since {
+            let Some(hash) = self.hash_at(i) else {
+                continue;
+            };
+            if state.received.contains(&hash) {
+                continue;
+            }
+            // Log order is causal: one pass finds the descendants of what is sent.
+            if !have.bloom.contains(&hash) || self.deps_at(i).iter().any(|d| send.contains(d)) {
+                send.insert(i);
+            }
+        }
+        send.retain(|&i| {
+            self.hash_at(i)
+                .is_some_and(|h| !state.sent_hashes.contains(&h))
+        });
+        if !state.their_need.is_empty() {
+            let in_since: FxHashSet<u32> = since.iter().copied().collect();
+            let mut stack: Vec<u32> = state
+                .their_need
+                .iter()
+                .filter_map(|h| self.index_of(h))
+                .collect();
+            let mut seen: HashSet<u32> = HashSet::new();
+            while let Some(i) = stack.pop() {
+                if !seen.insert(i) {
+                    continue;
+                }
+                send.insert(i);
+                stack.extend(
+                    self.deps_at(i)
+                        .iter()
+                        .copied()
+                        .filter(|d| in_since.contains(d)),
+                );
+            }
+        }
+        let mut out: Vec<u32> = send.into_iter().collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// Applies a message from the peer `state` describes: its changes (all or nothing),
+    /// and what it says about its heads and history. A malformed message or invalid changes
+    /// are a [`SyncError`]; then neither the document nor `state` changes.
+    pub fn receive_sync_message(
+        &mut self,
+        state: &mut SyncState,
+        bytes: &[u8],
+    ) -> Result<(), SyncError> {
+        let message = Message::decode(bytes).map_err(SyncError::Malformed)?;
+        let before_heads = self.heads();
+        let heads = normalized(message.heads);
+        if !message.changes.is_empty() {
+            let (_, hashes) = self
+                .import_chunk(&message.changes)
+                .map_err(SyncError::InvalidChanges)?;
+            state.received.extend(hashes);
+            let after_heads = self.heads();
+            state.shared_heads = advance_heads(&before_heads, &after_heads, &state.shared_heads);
+        }
+        if message.changes.is_empty() && heads == before_heads {
+            state.last_sent_heads = heads.clone();
+        }
+        let known: Vec<ChangeHash> = heads
+            .iter()
+            .copied()
+            .filter(|h| self.has_change(h))
+            .collect();
+        if known.len() == heads.len() {
+            state.shared_heads = heads.clone();
+        } else {
+            let mut shared = std::mem::take(&mut state.shared_heads);
+            shared.extend(known);
+            state.shared_heads = normalized(shared);
+        }
+        if let Some(have) = &message.have {
+            // The peer starts over from nothing: what we sent may be gone.
+            if have.last_sync.is_empty() {
+                state.sent_hashes.clear();
+                state.last_sent_heads.clear();
+            }
+        }
+        state.their_have = message.have;
+        state.their_heads = Some(heads);
+        state.their_need = normalized(message.need);
+        state.in_flight = false;
+        Ok(())
+    }
+}
+
+/// The last common heads after applying the peer's changes: the new heads those changes
+/// made, plus the old common heads that are still heads.
+fn advance_heads(
+    before: &[ChangeHash],
+    after: &[ChangeHash],
+    shared: &[ChangeHash],
+) -> Vec<ChangeHash> {
+    let before: HashSet<&ChangeHash> = before.iter().collect();
+    let after_set: HashSet<&ChangeHash> = after.iter().collect();
+    let mut out: Vec<ChangeHash> = after
+        .iter()
+        .filter(|h| !before.contains(h))
+        .chain(shared.iter().filter(|h| after_set.contains(h)))
+        .copied()
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
