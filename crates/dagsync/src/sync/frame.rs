@@ -6,7 +6,7 @@
 //! number of buffered bytes; frames of a message that never completes are dropped when room
 //! is needed (the sync protocol's retries recover).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use crate::encoding::{Reader, Writer};
 
@@ -25,6 +25,9 @@ const MIN_FRAME: usize = FRAME_OVERHEAD + 32;
 const DEFAULT_MAX_MESSAGE: usize = 256 << 20;
 /// Default number of messages reassembled at once.
 const DEFAULT_MAX_PARTIAL: usize = 16;
+/// Ids of this many recently completed messages are remembered, so late duplicates of their
+/// frames are ignored instead of starting a new partial message.
+const REMEMBERED: usize = 64;
 
 /// Splits `message` into frames of at most `max_frame` bytes (at least 64), tagged with
 /// `message_id` (which should differ between the messages a sender has in flight).
@@ -61,6 +64,7 @@ pub struct Reassembler {
     max_partial: usize,
     partial: BTreeMap<u64, Partial>,
     buffered: usize,
+    completed: VecDeque<u64>,
 }
 
 impl Default for Reassembler {
@@ -77,6 +81,7 @@ impl Reassembler {
             max_partial: DEFAULT_MAX_PARTIAL,
             partial: BTreeMap::new(),
             buffered: 0,
+            completed: VecDeque::new(),
         }
     }
 
@@ -118,6 +123,9 @@ impl Reassembler {
             });
         }
         let (count, index) = (count as usize, index as usize);
+        if self.completed.contains(&id) {
+            return Ok(None);
+        }
         if let Some(p) = self.partial.get(&id) {
             if p.parts.len() != count {
                 self.drop_partial(id);
@@ -166,6 +174,10 @@ impl Reassembler {
             }
             return Ok(None);
         }
+        if self.completed.len() >= REMEMBERED {
+            self.completed.pop_front();
+        }
+        self.completed.push_back(id);
         let done = self.partial.remove(&id).map(|p| {
             self.buffered -= p.bytes;
             p.parts.into_iter().flatten().flatten().collect::<Vec<u8>>()
