@@ -34,9 +34,19 @@ pub(crate) struct Message {
     pub(crate) need: Vec<ChangeHash>,
     /// What the sender has.
     pub(crate) have: Option<Have>,
+    /// The sender had the receiver's `have` when it wrote this message, so the message
+    /// carries everything the receiver's filter did not claim.
+    pub(crate) answers: bool,
+    /// The sender starts over (it lacks the last common heads the receiver named).
+    pub(crate) reset: bool,
     /// A change-batch chunk (`FORMAT.md`), empty when the message carries no changes.
     pub(crate) changes: Vec<u8>,
 }
+
+/// Flag bit: the message answers the receiver's `have`.
+const ANSWERS: u8 = 1;
+/// Flag bit: the sender lacks the common heads the receiver named and starts over.
+const RESET: u8 = 2;
 
 fn write_hashes(w: &mut Writer, hashes: &[ChangeHash]) {
     w.len(hashes.len());
@@ -60,6 +70,7 @@ impl Message {
         let mut w = Writer::default();
         w.bytes(&MAGIC);
         w.u8(VERSION);
+        w.u8(u8::from(self.answers) * ANSWERS | u8::from(self.reset) * RESET);
         write_hashes(&mut w, &self.heads);
         write_hashes(&mut w, &self.need);
         match &self.have {
@@ -99,6 +110,11 @@ impl Message {
         if version != VERSION {
             return Err(DecodeError::UnsupportedVersion(version));
         }
+        let offset = r.offset();
+        let flags = r.u8()?;
+        if flags & !(ANSWERS | RESET) != 0 {
+            return Err(DecodeError::UnknownTag { tag: flags, offset });
+        }
         let heads = read_hashes(&mut r)?;
         let need = read_hashes(&mut r)?;
         let have = match r.u8()? {
@@ -134,6 +150,8 @@ impl Message {
             heads,
             need,
             have,
+            answers: flags & ANSWERS != 0,
+            reset: flags & RESET != 0,
             changes,
         })
     }
@@ -153,6 +171,8 @@ mod tests {
                 last_sync: hashes[3..].to_vec(),
                 bloom: BloomFilter::new([9; SALT_LEN], hashes.iter()),
             }),
+            answers: true,
+            reset: true,
             changes: vec![1, 2, 3],
         }
     }
@@ -165,6 +185,8 @@ mod tests {
             heads: vec![],
             need: vec![],
             have: None,
+            answers: false,
+            reset: false,
             changes: vec![],
         };
         assert_eq!(Message::decode(&empty.encode()), Ok(empty));
@@ -203,7 +225,7 @@ mod tests {
             Err(DecodeError::LengthOutOfBounds { .. })
         ));
         // A bloom filter claiming 2^24 + 1 entries.
-        let mut body = vec![VERSION, 0, 0, 1, 0];
+        let mut body = vec![VERSION, 0, 0, 0, 1, 0];
         body.extend_from_slice(&[0; SALT_LEN]);
         body.extend_from_slice(&[0x81, 0x80, 0x80, 0x08]);
         assert!(Message::decode(&with_checksum(&body)).is_err());

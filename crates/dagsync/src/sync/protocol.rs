@@ -38,8 +38,13 @@ impl Doc {
     /// transport.
     pub fn generate_sync_message(&mut self, state: &mut SyncState) -> Option<Vec<u8>> {
         let our_heads = self.heads();
-        let their_heads = state.their_heads.clone().unwrap_or_default();
-        let our_need = self.missing_hashes(&their_heads);
+        // Their heads we lack come with their reply to our filter; only if they are still
+        // missing after it (false positives) do we ask for them.
+        let wanted = match (&state.their_heads, state.their_answered) {
+            (Some(heads), true) => heads.clone(),
+            _ => Vec::new(),
+        };
+        let our_need = self.missing_hashes(&wanted);
 
         // The peer thinks we share changes we do not have (we lost data, or it is confused):
         // start over from nothing, with a filter of everything we have.
@@ -52,12 +57,15 @@ impl Doc {
             state.their_need.clear();
             state.shared_heads.clear();
             let have = self.have(state, &[], &FxHashSet::default());
+            state.last_have = Some((Vec::new(), our_heads.clone()));
             state.last_sent_heads = our_heads.clone();
             state.in_flight = true;
             let message = Message {
                 heads: our_heads,
                 need: our_need,
                 have: Some(have),
+                answers: false,
+                reset: true,
                 changes: Vec::new(),
             };
             return Some(message.encode());
@@ -67,6 +75,7 @@ impl Doc {
         if !known_shared {
             state.shared_heads.clear();
         }
+        let answers = state.their_have.is_some();
         let to_send: Vec<u32> = match &state.their_have {
             Some(have) => self.changes_to_send(state, have),
             // A session resuming from known common heads: send what we added since.
@@ -90,8 +99,17 @@ impl Doc {
             return None;
         }
 
-        let sending: FxHashSet<u32> = to_send.iter().copied().collect();
-        let have = self.have(state, &state.shared_heads.clone(), &sending);
+        // A filter is sent when it says something new: other common heads or other heads.
+        let last_sync = state.shared_heads.clone();
+        let have_key = (last_sync, our_heads.clone());
+        let have = if state.last_have.as_ref() == Some(&have_key) {
+            None
+        } else {
+            let sending: FxHashSet<u32> = to_send.iter().copied().collect();
+            let have = self.have(state, &have_key.0, &sending);
+            state.last_have = Some(have_key);
+            Some(have)
+        };
         let changes = if to_send.is_empty() {
             Vec::new()
         } else {
@@ -105,7 +123,9 @@ impl Doc {
         let message = Message {
             heads: our_heads,
             need: our_need,
-            have: Some(have),
+            have,
+            answers,
+            reset: false,
             changes,
         };
         Some(message.encode())
@@ -155,7 +175,23 @@ impl Doc {
                 .is_some_and(|h| !state.sent_hashes.contains(&h))
         });
         if !state.their_need.is_empty() {
-            let in_since: FxHashSet<u32> = since.iter().copied().collect();
+            // Asked for: the change and its ancestors outside the history we know they have
+            // (their last sync and those of their heads we have). Changes their filter
+            // falsely claimed (a chain of mined hashes, say) all come in this one answer.
+            let mut known: Vec<ChangeHash> = have.last_sync.clone();
+            known.extend(
+                state
+                    .their_heads
+                    .iter()
+                    .flatten()
+                    .filter(|h| self.has_change(h))
+                    .copied(),
+            );
+            let in_since: FxHashSet<u32> = self
+                .indexes_since(&known)
+                .unwrap_or(since)
+                .into_iter()
+                .collect();
             let mut stack: Vec<u32> = state
                 .their_need
                 .iter()
@@ -214,14 +250,17 @@ impl Doc {
             shared.extend(known);
             state.shared_heads = normalized(shared);
         }
-        if let Some(have) = &message.have {
-            // The peer starts over from nothing: what we sent may be gone.
-            if have.last_sync.is_empty() {
-                state.sent_hashes.clear();
-                state.last_sent_heads.clear();
-            }
+        // The peer starts over (or has nothing): what we sent may be gone, and it needs our
+        // filter again.
+        if message.reset || heads.is_empty() {
+            state.sent_hashes.clear();
+            state.last_sent_heads.clear();
+            state.last_have = None;
         }
-        state.their_have = message.have;
+        if message.have.is_some() {
+            state.their_have = message.have;
+        }
+        state.their_answered = message.answers;
         state.their_heads = Some(heads);
         state.their_need = normalized(message.need);
         state.in_flight = false;

@@ -84,6 +84,10 @@ pub struct SyncState {
     pub(crate) received: HashSet<ChangeHash>,
     /// We sent a message and have not heard back since.
     pub(crate) in_flight: bool,
+    /// The peer's last message answered our `have`.
+    pub(crate) their_answered: bool,
+    /// The `last_sync` and our heads of the last `have` we sent (not sent again unchanged).
+    pub(crate) last_have: Option<(Vec<ChangeHash>, Vec<ChangeHash>)>,
     salts: Salts,
 }
 
@@ -131,6 +135,8 @@ impl SyncState {
             sent_hashes: HashSet::new(),
             received: HashSet::new(),
             in_flight: false,
+            their_answered: false,
+            last_have: None,
             salts,
         }
     }
@@ -162,6 +168,7 @@ impl SyncState {
         self.in_flight = false;
         self.last_sent_heads.clear();
         self.sent_hashes.clear();
+        self.last_have = None;
     }
 
     /// The persistent part (the last common heads) as bytes: magic `DSST`, version 1,
