@@ -10,6 +10,7 @@ mod doc;
 mod encoding;
 mod error;
 mod id;
+pub mod repo;
 pub mod sync;
 mod value;
 

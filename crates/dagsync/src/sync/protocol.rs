@@ -58,6 +58,7 @@ impl Doc {
             state.shared_heads.clear();
             let have = self.have(state, &[], &FxHashSet::default());
             state.last_have = Some((Vec::new(), our_heads.clone()));
+            state.reply_due = false;
             state.last_sent_heads = our_heads.clone();
             state.in_flight = true;
             let message = Message {
@@ -95,9 +96,13 @@ impl Doc {
 
         let heads_unchanged = state.last_sent_heads == our_heads;
         let heads_equal = state.their_heads.as_ref() == Some(&our_heads);
-        if heads_unchanged && ((heads_equal && to_send.is_empty()) || state.in_flight) {
+        if !state.reply_due
+            && heads_unchanged
+            && ((heads_equal && to_send.is_empty()) || state.in_flight)
+        {
             return None;
         }
+        state.reply_due = false;
 
         // A filter is sent when it says something new: other common heads or other heads.
         let last_sync = state.shared_heads.clone();
@@ -132,7 +137,8 @@ impl Doc {
     }
 
     /// Our `have`: `last_sync` and a filter of our changes since it, except those in
-    /// `sending` (the message carries them).
+    /// `sending` (the message carries them) and those sent earlier this session (if the
+    /// peer got them it knows we have them; if not, it cannot send them back).
     fn have(
         &mut self,
         state: &mut SyncState,
@@ -144,6 +150,7 @@ impl Doc {
             .into_iter()
             .filter(|i| !sending.contains(i))
             .filter_map(|i| self.hash_at(i))
+            .filter(|h| !state.sent_hashes.contains(h))
             .collect();
         Have {
             last_sync: last_sync.to_vec(),
@@ -156,7 +163,17 @@ impl Doc {
     /// what it asked for with every ancestor since its last sync. Changes already sent this
     /// session are not sent again unless asked for.
     fn changes_to_send(&mut self, state: &SyncState, have: &Have) -> Vec<u32> {
-        let since = self.indexes_since(&have.last_sync).unwrap_or_default();
+        // They have the history of their last sync and of those of their heads we have.
+        // When we have all their heads, that is exactly what they have: no filter needed.
+        let their_heads = state.their_heads.as_deref().unwrap_or_default();
+        let mut known: Vec<ChangeHash> = have.last_sync.clone();
+        known.extend(their_heads.iter().filter(|h| self.has_change(h)).copied());
+        let exact =
+            state.their_heads.is_some() && known.len() == have.last_sync.len() + their_heads.len();
+        let since = self
+            .indexes_since(&known)
+            .or_else(|_| self.indexes_since(&have.last_sync))
+            .unwrap_or_default();
         let mut send: FxHashSet<u32> = FxHashSet::default();
         for &i in &since {
             let Some(hash) = self.hash_at(i) else {
@@ -166,7 +183,10 @@ impl Doc {
                 continue;
             }
             // Log order is causal: one pass finds the descendants of what is sent.
-            if !have.bloom.contains(&hash) || self.deps_at(i).iter().any(|d| send.contains(d)) {
+            if exact
+                || !have.bloom.contains(&hash)
+                || self.deps_at(i).iter().any(|d| send.contains(d))
+            {
                 send.insert(i);
             }
         }
@@ -178,20 +198,7 @@ impl Doc {
             // Asked for: the change and its ancestors outside the history we know they have
             // (their last sync and those of their heads we have). Changes their filter
             // falsely claimed (a chain of mined hashes, say) all come in this one answer.
-            let mut known: Vec<ChangeHash> = have.last_sync.clone();
-            known.extend(
-                state
-                    .their_heads
-                    .iter()
-                    .flatten()
-                    .filter(|h| self.has_change(h))
-                    .copied(),
-            );
-            let in_since: FxHashSet<u32> = self
-                .indexes_since(&known)
-                .unwrap_or(since)
-                .into_iter()
-                .collect();
+            let in_since: FxHashSet<u32> = since.iter().copied().collect();
             let mut stack: Vec<u32> = state
                 .their_need
                 .iter()
@@ -257,10 +264,15 @@ impl Doc {
             state.last_sent_heads.clear();
             state.last_have = None;
         }
+        let substantive = message.reset
+            || !message.changes.is_empty()
+            || !message.need.is_empty()
+            || message.have.is_some();
         if message.have.is_some() {
             state.their_have = message.have;
         }
         state.their_answered = message.answers;
+        state.reply_due = substantive;
         state.their_heads = Some(heads);
         state.their_need = normalized(message.need);
         state.in_flight = false;

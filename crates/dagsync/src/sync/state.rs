@@ -86,6 +86,9 @@ pub struct SyncState {
     pub(crate) in_flight: bool,
     /// The peer's last message answered our `have`.
     pub(crate) their_answered: bool,
+    /// The peer's last message said something (changes, a filter, a request) that deserves
+    /// an answer, even one with nothing but our heads.
+    pub(crate) reply_due: bool,
     /// The `last_sync` and our heads of the last `have` we sent (not sent again unchanged).
     pub(crate) last_have: Option<(Vec<ChangeHash>, Vec<ChangeHash>)>,
     salts: Salts,
@@ -136,6 +139,7 @@ impl SyncState {
             received: HashSet::new(),
             in_flight: false,
             their_answered: false,
+            reply_due: false,
             last_have: None,
             salts,
         }
@@ -169,6 +173,19 @@ impl SyncState {
         self.last_sent_heads.clear();
         self.sent_hashes.clear();
         self.last_have = None;
+    }
+
+    /// Takes the last common heads of a restored state (see [`SyncState::decode`]) into
+    /// this fresh one, keeping this one's salt source.
+    pub fn restore_shared_heads(&mut self, heads: &[ChangeHash]) {
+        self.shared_heads = heads.to_vec();
+    }
+
+    /// Records that the peer is known to have `heads` (our current heads) and nothing needs
+    /// sending: the next message is generated only once something changes.
+    pub fn mark_acknowledged(&mut self, heads: &[ChangeHash]) {
+        self.last_sent_heads = heads.to_vec();
+        self.in_flight = false;
     }
 
     /// The persistent part (the last common heads) as bytes: magic `DSST`, version 1,
