@@ -283,3 +283,26 @@ pub fn poisoning(history: usize, chain: usize, seed: u64) -> Result<Poisoning, S
         hits_random_salt: mined.iter().filter(|h| fresh.contains(h)).count(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_scenarios_converge() {
+        let [one, _, _] = random_scenarios(300, true).expect("converges");
+        assert!(one >= 297, "{one} of 300 in one round");
+        random_scenarios(100, false).expect("converges");
+    }
+
+    #[test]
+    fn divergence_and_poisoning_run() {
+        let mut base = base_doc(300, 1).expect("builds");
+        let row = diverge(&mut base, 50, 2).expect("syncs");
+        assert_eq!(row.run.rounds, 1);
+        assert!(row.run.wire_bytes <= row.own_bytes + row.own_bytes / 10 + 2048);
+        first_contact(&mut base, 50, 3).expect("syncs");
+        let p = poisoning(300, 5, 4).expect("runs");
+        assert!(p.rounds_known_salt <= 3 && p.rounds_random_salt <= 3);
+    }
+}

@@ -107,7 +107,8 @@ impl Doc {
         // A filter is sent when it says something new: other common heads or other heads.
         let last_sync = state.shared_heads.clone();
         let have_key = (last_sync, our_heads.clone());
-        let have = if state.last_have.as_ref() == Some(&have_key) {
+        // No filter either when the peer has just what we have.
+        let have = if heads_equal || state.last_have.as_ref() == Some(&have_key) {
             None
         } else {
             let sending: FxHashSet<u32> = to_send.iter().copied().collect();
@@ -259,7 +260,7 @@ impl Doc {
         }
         // The peer starts over (or has nothing): what we sent may be gone, and it needs our
         // filter again.
-        if message.reset || heads.is_empty() {
+        if message.reset || (heads.is_empty() && !before_heads.is_empty()) {
             state.sent_hashes.clear();
             state.last_sent_heads.clear();
             state.last_have = None;
