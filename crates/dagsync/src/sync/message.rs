@@ -70,7 +70,7 @@ impl Message {
         let mut w = Writer::default();
         w.bytes(&MAGIC);
         w.u8(VERSION);
-        w.u8(u8::from(self.answers) * ANSWERS | u8::from(self.reset) * RESET);
+        w.u8((u8::from(self.answers) * ANSWERS) | (u8::from(self.reset) * RESET));
         write_hashes(&mut w, &self.heads);
         write_hashes(&mut w, &self.need);
         match &self.have {
