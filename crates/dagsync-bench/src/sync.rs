@@ -70,6 +70,50 @@ pub fn make_changes(doc: &mut Doc, rng: &mut Rng, n: usize) -> Result<(), String
     Ok(())
 }
 
+/// Makes `n` changes on `doc` that reference only its own actor's operations: each appends
+/// a word to the text root `own` and sets a key of the map root `own` (so validating them
+/// needs no walk through the other side's history).
+pub fn make_own_changes(doc: &mut Doc, own: &str, rng: &mut Rng, n: usize) -> Result<(), String> {
+    for i in 0..n {
+        let len = doc.get_text(own).len();
+        let word = ["alpha ", "beta ", "gamma ", "δέλτα ", "x"][rng.below(5) as usize];
+        doc.get_text(own)
+            .insert(len, word)
+            .map_err(|e| e.to_string())?;
+        doc.get_map(own)
+            .set("n", i as i64)
+            .map_err(|e| e.to_string())?;
+        doc.commit(None);
+        doc.heads();
+    }
+    Ok(())
+}
+
+/// [`diverge`] with [`make_own_changes`] edits: measures the protocol and the import at
+/// scale without the validation walks that edits of each other's text need.
+pub fn diverge_own(base: &mut Doc, d: usize, seed: u64) -> Result<DivergeRow, String> {
+    let mut rng = Rng::new(seed);
+    let mut a = base.fork(ActorId([1; 32]));
+    let mut b = base.fork(ActorId([2; 32]));
+    let (mut sa, mut sb) = (SyncState::new(), SyncState::new());
+    run_sync(&mut a, &mut sa, &mut b, &mut sb)?;
+    let mut sa = SyncState::decode(&sa.encode()).map_err(|e| e.to_string())?;
+    let mut sb = SyncState::decode(&sb.encode()).map_err(|e| e.to_string())?;
+    make_own_changes(&mut a, "a", &mut rng, d)?;
+    make_own_changes(&mut b, "b", &mut rng, d)?;
+    let own_bytes = a.export_changes(b.version()).len() + b.export_changes(a.version()).len();
+    let run = run_sync(&mut a, &mut sa, &mut b, &mut sb)?;
+    if a.to_json() != b.to_json() {
+        return Err("same heads but different content".to_owned());
+    }
+    Ok(DivergeRow {
+        history: base.change_count(),
+        d,
+        run,
+        own_bytes,
+    })
+}
+
 /// The outcome of one sync.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SyncRun {

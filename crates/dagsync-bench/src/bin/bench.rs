@@ -422,6 +422,34 @@ fn sync_tables(options: &Options) -> Vec<String> {
     }
     println!();
     println!(
+        "scale, resumed session, edits referencing only the side's own operations (each side \
+         appends to its own text and map; validation needs no ancestry walks):"
+    );
+    match dagsync_bench::sync::base_doc(100_000, options.seed) {
+        Ok(mut base) => {
+            for d in [10_000usize, 100_000] {
+                match dagsync_bench::sync::diverge_own(&mut base, d, options.seed) {
+                    Ok(r) => println!(
+                        "{:>8} {:>7} {:>7} {:>5} {:>11} {:>11} {:>12} {:>9.3} {:>11} {:>11}",
+                        r.history,
+                        r.d,
+                        r.run.rounds,
+                        r.run.messages,
+                        r.run.wire_bytes,
+                        r.own_bytes,
+                        r.run.wire_bytes as i64 - r.own_bytes as i64,
+                        r.run.wire_bytes as f64 / r.own_bytes.max(1) as f64,
+                        ms2(r.run.time),
+                        ms2(r.run.receive_time)
+                    ),
+                    Err(e) => failures.push(format!("sync scale d={d}: {e}")),
+                }
+            }
+        }
+        Err(e) => failures.push(format!("sync scale base: {e}")),
+    }
+    println!();
+    println!(
         "random divergent scenarios ({} seeds: shared history 0-200 changes, 1-50 new changes \
          on one side or both):",
         options.seeds
