@@ -145,7 +145,8 @@ struct Peer {
 ///     }
 ///     if !moved { break; }
 /// }
-/// assert_eq!(bob.doc(&id).map(|d| d.get_text("t").to_string()), Some("hi".to_owned()));
+/// let text = bob.doc_mut(&id).map(|d| d.get_text("t").to_string());
+/// assert_eq!(text.as_deref(), Some("hi"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Repo {

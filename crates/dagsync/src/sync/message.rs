@@ -216,9 +216,9 @@ mod tests {
 
     #[test]
     fn huge_counts_are_refused_before_allocating() {
-        // version, heads count 2^60.
+        // version, flags, heads count 2^60.
         let body = [
-            VERSION, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10,
+            VERSION, 0, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10,
         ];
         assert!(matches!(
             Message::decode(&with_checksum(&body)),
