@@ -371,38 +371,71 @@ impl Repo {
                 Ok(())
             }
             RepoMessage::Sync { doc: id, message } => {
-                if !self.docs.contains_key(&id) {
-                    self.events.push_back(RepoEvent::DocAdded(id));
-                    self.create_with_id(id)?;
+                // A document the peer has and we do not: start it empty, but keep it only if
+                // the message is accepted.
+                let added = !self.docs.contains_key(&id);
+                if added {
+                    self.docs.insert(
+                        id,
+                        Entry {
+                            doc: Doc::new(self.actor),
+                            saved: VersionVector::new(),
+                            chunks: 0,
+                        },
+                    );
                 }
-                self.ensure_session(peer, &id)?;
-                let (Some(entry), Some(p)) = (self.docs.get_mut(&id), self.peers.get_mut(peer))
-                else {
-                    return Ok(());
-                };
-                let Some(session) = p.sessions.get_mut(&id) else {
-                    return Ok(());
-                };
-                let before = entry.doc.heads();
-                entry
-                    .doc
-                    .receive_sync_message(&mut session.state, &message)
-                    .map_err(|source| RepoError::Sync {
-                        peer: peer.clone(),
-                        doc: id,
-                        source,
-                    })?;
-                let state = session.state.encode();
-                let changed = entry.doc.heads() != before;
-                self.storage.save_sync_state(&id, peer, state)?;
-                if changed {
+                let result = self.receive_sync(peer, &id, &message);
+                if added {
+                    if result.is_err() {
+                        self.docs.remove(&id);
+                        if let Some(p) = self.peers.get_mut(peer) {
+                            p.sessions.remove(&id);
+                        }
+                        return result.map(|_| ());
+                    }
+                    self.events.push_back(RepoEvent::DocAdded(id));
+                    self.persist(&id)?;
+                }
+                if result? {
                     self.events.push_back(RepoEvent::DocChanged(id));
                     self.persist(&id)?;
+                    self.sync_doc_with_all(&id, Some(peer))?;
+                } else if added {
                     self.sync_doc_with_all(&id, Some(peer))?;
                 }
                 self.sync_doc(peer, &id)
             }
         }
+    }
+
+    /// Applies a sync message of document `id` (which exists) from `peer`; stores the sync
+    /// state. Returns whether the document changed.
+    fn receive_sync(
+        &mut self,
+        peer: &PeerId,
+        id: &DocId,
+        message: &[u8],
+    ) -> Result<bool, RepoError> {
+        self.ensure_session(peer, id)?;
+        let (Some(entry), Some(p)) = (self.docs.get_mut(id), self.peers.get_mut(peer)) else {
+            return Ok(false);
+        };
+        let Some(session) = p.sessions.get_mut(id) else {
+            return Ok(false);
+        };
+        let before = entry.doc.heads();
+        entry
+            .doc
+            .receive_sync_message(&mut session.state, message)
+            .map_err(|source| RepoError::Sync {
+                peer: peer.clone(),
+                doc: *id,
+                source,
+            })?;
+        let state = session.state.encode();
+        let changed = entry.doc.heads() != before;
+        self.storage.save_sync_state(id, peer, state)?;
+        Ok(changed)
     }
 
     /// Time passed (`now_ms`, any monotonic clock in milliseconds): messages a peer has not
