@@ -131,6 +131,9 @@ pub enum DocError {
     /// The document is a read-only view.
     #[error("the document is read-only")]
     ReadOnly,
+    /// A key pair that is not the document's actor's.
+    #[error("the identity's public key is not the document's actor id")]
+    WrongIdentity,
 }
 
 /// Why a remote change was refused. A refused change is not applied and changes nothing.
@@ -146,6 +149,15 @@ pub enum ApplyError {
         seq: u64,
         /// What was missing.
         what: String,
+    },
+    /// A change's signature is not its author's signature of its hash: forged, or altered on
+    /// the way.
+    #[error("change {actor}/{seq} has a signature that does not verify")]
+    BadSignature {
+        /// The author the change claims.
+        actor: crate::ActorId,
+        /// Its sequence number.
+        seq: u64,
     },
     /// An operation is malformed (wrong container kind, empty insert, overlapping op ids, ...).
     #[error("change {actor}/{seq} is invalid: {what}")]

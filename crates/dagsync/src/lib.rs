@@ -3,6 +3,7 @@
 //! The public API is the short list of re-exports below; everything else is internal.
 
 mod actor;
+pub mod auth;
 pub mod clock;
 pub mod crdt;
 mod dag;
@@ -15,6 +16,7 @@ pub mod sync;
 mod value;
 
 pub use actor::{ActorId, ParseActorError};
+pub use auth::Identity;
 pub use dag::{ChangeHash, ParseHashError, Signature};
 pub use doc::{
     ApplyReport, Change, ChangeId, ContainerId, ContainerKind, CounterMut, Doc, Event,

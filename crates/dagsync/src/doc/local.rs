@@ -68,11 +68,16 @@ impl Doc {
     }
 
     /// Slots for list items inserted by the operation with id `id` (item `k` has id `id + k`).
-    pub(crate) fn item_slots(&mut self, c: u32, id: Id, items: &[NewItem]) -> Vec<Slot> {
+    pub(crate) fn item_slots(&mut self, c: u32, id: Id, items: Vec<NewItem>) -> Vec<Slot> {
         items
-            .iter()
+            .into_iter()
             .enumerate()
-            .map(|(k, item)| self.slot_for(c, id.plus(k as u64), None, &StoredNew::from(item)))
+            .map(|(k, item)| match item {
+                NewItem::Value(v) => Slot::Value(v),
+                NewItem::Container(kind) => {
+                    Slot::Container(self.create_child(c, id.plus(k as u64), None, kind))
+                }
+            })
             .collect()
     }
 
@@ -203,7 +208,7 @@ impl Doc {
         if len == 0 {
             return Ok(Vec::new());
         }
-        let slots = self.item_slots(c, id, &items);
+        let slots = self.item_slots(c, id, items);
         let inserted: Vec<Item> = slots.iter().map(|s| self.item_of(s)).collect();
         let State::List(state) = &mut self.containers[c as usize].state else {
             return Err(DocError::UnknownContainer);
@@ -266,7 +271,7 @@ impl Doc {
             return Err(self.kind_error(c, ContainerKind::Map));
         };
         let pred = Self::observed(state.entries.get(key));
-        let value = StoredNew::from(&value);
+        let value = StoredNew::from(value);
         let op = StoredOp {
             container: c,
             action: StoredAction::MapSet {
@@ -363,7 +368,7 @@ impl Doc {
             return Err(self.kind_error(c, ContainerKind::Register));
         };
         let pred = Self::observed(Some(&state.entries));
-        let value = StoredNew::from(&value);
+        let value = StoredNew::from(value);
         let id = self.next_id();
         let op = StoredOp {
             container: c,

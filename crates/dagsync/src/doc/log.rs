@@ -15,11 +15,11 @@ pub(crate) enum StoredNew {
     Container(ContainerKind),
 }
 
-impl From<&NewItem> for StoredNew {
-    fn from(item: &NewItem) -> Self {
+impl From<NewItem> for StoredNew {
+    fn from(item: NewItem) -> Self {
         match item {
-            NewItem::Value(v) => StoredNew::Value(v.clone()),
-            NewItem::Container(kind) => StoredNew::Container(*kind),
+            NewItem::Value(v) => StoredNew::Value(v),
+            NewItem::Container(kind) => StoredNew::Container(kind),
         }
     }
 }

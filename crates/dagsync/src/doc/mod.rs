@@ -1,6 +1,9 @@
 //! The document: a tree of containers under named roots, edited in transactions whose
 //! operations become changes of the history, and merged with changes from other replicas.
 
+mod auth;
+mod batch;
+mod causal;
 mod checkout;
 mod diff;
 mod handles;
@@ -17,7 +20,7 @@ mod sync_support;
 mod types;
 mod version;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -30,6 +33,7 @@ pub use types::{
 };
 
 use crate::actor::ActorId;
+use crate::auth::Identity;
 use crate::clock::{HlcClock, OpId, VersionVector};
 use crate::dag::ChangeHash;
 use crate::error::DocError;
@@ -105,7 +109,14 @@ pub struct Doc {
     by_hash: HashIndex,
     /// Remote changes waiting for their dependencies, by hash.
     queue: HashMap<ChangeHash, Change>,
+    /// The buffered changes that came straight from their authors (see `doc/auth.rs`).
+    direct: HashSet<ChangeHash>,
     read_only: bool,
+    /// The local actor's key pair: sealed local changes are signed with it.
+    identity: Option<Identity>,
+    /// Accept an unsigned remote change only when a signed later change of its author covers
+    /// it, or it came straight from its author (see `doc/auth.rs`).
+    require_signatures: bool,
 }
 
 fn zero_time() -> u64 {
@@ -139,7 +150,10 @@ impl Doc {
             next_subscriber: 0,
             by_hash: HashIndex::default(),
             queue: HashMap::new(),
+            direct: HashSet::new(),
             read_only: false,
+            identity: None,
+            require_signatures: false,
         };
         doc.local = doc.intern(actor);
         doc
@@ -209,9 +223,13 @@ impl Doc {
     }
 
     fn internal_id(&self, op: OpId) -> Option<Id> {
-        self.actor_index
-            .get(&op.actor)
-            .map(|&actor| Id::new(actor, op.counter))
+        // Most documents have a handful of authors: comparing keys beats hashing one.
+        let actor = if self.actors.len() <= 8 {
+            self.actors.iter().position(|a| *a == op.actor)? as ActorIdx
+        } else {
+            *self.actor_index.get(&op.actor)?
+        };
+        Some(Id::new(actor, op.counter))
     }
 
     /// The container index of an existing root.
@@ -447,7 +465,10 @@ impl Doc {
     /// Computes and records the hash of change `index`, which no longer changes.
     fn seal_change(&mut self, index: u32) {
         let hash = crate::dag::hash_change(&self.export_change(index));
-        Arc::make_mut(&mut self.changes[index as usize]).hash = Some(hash);
+        let signature = self.identity.as_ref().map(|id| id.sign(&hash));
+        let change = Arc::make_mut(&mut self.changes[index as usize]);
+        change.hash = Some(hash);
+        change.signature = signature;
         self.by_hash.insert(hash, index);
     }
 
@@ -479,7 +500,10 @@ impl Doc {
             next_subscriber: 0,
             by_hash: self.by_hash.clone(),
             queue: self.queue.clone(),
+            direct: self.direct.clone(),
             read_only: false,
+            identity: None,
+            require_signatures: self.require_signatures,
         };
         if let Some(last) = self.clock.last() {
             let physical = (self.time_source)();

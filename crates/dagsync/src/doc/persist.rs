@@ -5,6 +5,7 @@ use crate::clock::VersionVector;
 use crate::encoding::{decode_chunk, encode_chunk, ChunkType};
 use crate::error::DecodeError;
 
+use super::batch::Target;
 use super::types::{ApplyReport, Change};
 use super::Doc;
 
@@ -22,7 +23,11 @@ impl Doc {
         let batch = decode_chunk(bytes, ChunkType::Document)?;
         let mut doc = Doc::new(actor);
         let report = doc
-            .apply_hashed(batch.hashes.into_iter().zip(batch.changes).collect())
+            .apply_hashed(
+                batch.hashes.into_iter().zip(batch.changes).collect(),
+                Target::Fresh,
+                None,
+            )
             .map_err(|e| DecodeError::InvalidHistory(e.to_string()))?;
         if report.pending > 0 {
             return Err(DecodeError::InvalidHistory(format!(
@@ -33,7 +38,9 @@ impl Doc {
         Ok(doc)
     }
 
-    /// The changes not covered by `since`, as bytes for [`Doc::import_changes`].
+    /// The changes not covered by `since`, as bytes for [`Doc::import_changes`]. In a
+    /// document that requires signatures, another author's unsigned changes are left out
+    /// until a signed change of theirs covers them.
     pub fn export_changes(&mut self, since: &VersionVector) -> Vec<u8> {
         self.encode_since(ChunkType::Changes, since)
     }
@@ -43,16 +50,42 @@ impl Doc {
     /// if any byte or change is invalid.
     pub fn import_changes(&mut self, bytes: &[u8]) -> Result<ApplyReport, DecodeError> {
         let batch = decode_chunk(bytes, ChunkType::Changes)?;
-        self.apply_hashed(batch.hashes.into_iter().zip(batch.changes).collect())
-            .map_err(|e| DecodeError::InvalidHistory(e.to_string()))
+        self.apply_hashed(
+            batch.hashes.into_iter().zip(batch.changes).collect(),
+            Target::Existing,
+            None,
+        )
+        .map_err(|e| DecodeError::InvalidHistory(e.to_string()))
+    }
+
+    /// [`Doc::import_changes`] for bytes received straight from their author `from` over a
+    /// channel that authenticated it (see [`Doc::apply_changes_from`]).
+    pub fn import_changes_from(
+        &mut self,
+        bytes: &[u8],
+        from: &crate::ActorId,
+    ) -> Result<ApplyReport, DecodeError> {
+        let batch = decode_chunk(bytes, ChunkType::Changes)?;
+        self.apply_hashed(
+            batch.hashes.into_iter().zip(batch.changes).collect(),
+            Target::Existing,
+            Some(from),
+        )
+        .map_err(|e| DecodeError::InvalidHistory(e.to_string()))
     }
 
     fn encode_since(&mut self, kind: ChunkType, since: &VersionVector) -> Vec<u8> {
         self.seal();
+        // A snapshot keeps everything; an export only what receivers can authenticate.
+        let limits = match kind {
+            ChunkType::Document => vec![u64::MAX; self.actors.len()],
+            _ => self.relay_limits(),
+        };
         let indexes: Vec<u32> = (0..self.changes.len() as u32)
             .filter(|&i| {
                 let change = &self.changes[i as usize];
                 change.seq > since.get(&self.actors[change.actor as usize])
+                    && self.relayable(i, &limits)
             })
             .collect();
         let changes: Vec<Change> = indexes.iter().map(|&i| self.export_change(i)).collect();

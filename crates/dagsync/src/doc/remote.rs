@@ -1,5 +1,5 @@
 //! Exchanging changes: exporting the log as public [`Change`]s and applying changes from
-//! other replicas in any causal order, validated before anything is applied.
+//! other replicas (the validation and the application of one change; `batch.rs` drives them).
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
@@ -8,24 +8,25 @@ use rustc_hash::FxHashMap;
 
 use crate::actor::ActorId;
 use crate::clock::{OpId, VersionVector};
-use crate::crdt::seq::{Run, Uniform};
+use crate::crdt::seq::{PlaceError, Run, Uniform};
 use crate::dag::ChangeHash;
 use crate::error::ApplyError;
 use crate::id::Id;
 
+use super::causal::CausalPast;
 use super::local::utf16_of;
 use super::log::{StoredAction, StoredChange, StoredNew, StoredOp};
 use super::state::{Slot, State};
 use super::types::{
-    ApplyReport, Change, ChangeId, ContainerId, ContainerKind, InsertContent, Item, NewItem, Op,
-    OpAction, Origin, PatchAction,
+    Change, ChangeId, ContainerId, ContainerKind, InsertContent, Item, NewItem, Op, OpAction,
+    PatchAction,
 };
 use super::Doc;
 
 /// The changes of an `apply_changes` call, as planned: ancestry walks see them.
-struct Planning<'a> {
-    planned: &'a HashMap<ChangeHash, Planned>,
-    candidates: &'a HashMap<ChangeHash, Change>,
+pub(super) struct Planning<'a> {
+    pub(super) planned: &'a HashMap<ChangeHash, Planned>,
+    pub(super) candidates: &'a HashMap<ChangeHash, Change>,
 }
 
 /// Every operation id `op` names: its container's creator, origins, deleted items (the first
@@ -57,14 +58,17 @@ fn op_references(op: &Op, out: &mut Vec<OpId>) {
     }
 }
 
+/// A causal order of the applicable candidates, and what planning learnt about each.
+pub(super) type Plan = (Vec<ChangeHash>, HashMap<ChangeHash, Planned>);
+
 /// What planning knows of a change that is not applied yet.
-struct Planned {
+pub(super) struct Planned {
     end_op: u64,
 }
 
 /// What the changes validated so far in a batch add, so later ones may reference it.
 #[derive(Default)]
-struct Overlay {
+pub(super) struct Overlay {
     /// Op id ranges per actor.
     ops: FxHashMap<ActorId, Vec<(u64, u64, ChangeHash)>>,
     /// End op of the last change per actor.
@@ -73,17 +77,23 @@ struct Overlay {
     items: FxHashMap<ContainerId, FxHashMap<ActorId, BTreeMap<u64, u64>>>,
     /// Containers created.
     containers: FxHashMap<OpId, ContainerKind>,
+    /// Leave checking that named sequence items exist to their application (which fails on a
+    /// missing one): when a failed batch just discards the document, as a load does.
+    pub(super) items_checked_on_apply: bool,
 }
 
 impl Doc {
     /// Every change not covered by `since` (an actor's changes after the seq it names), in a
     /// causal order. Seals the open local change first, so what is exported never changes.
+    /// Leaves out what others could not authenticate, as [`Doc::export_changes`] does.
     pub fn changes_since(&mut self, since: &VersionVector) -> Vec<Change> {
         self.seal();
+        let limits = self.relay_limits();
         (0..self.changes.len() as u32)
             .filter(|&i| {
                 let change = &self.changes[i as usize];
                 change.seq > since.get(&self.actors[change.actor as usize])
+                    && self.relayable(i, &limits)
             })
             .map(|i| self.export_change(i))
             .collect()
@@ -199,90 +209,15 @@ impl Doc {
         Op { container, action }
     }
 
-    /// Applies changes from other replicas, in any order: a change waits (is reported as
-    /// pending) until the changes it depends on are here; a change already applied is a
-    /// no-op. Every change that becomes applicable is validated first; if one is invalid the
-    /// call fails and the document is unchanged.
-    pub fn apply_changes(
-        &mut self,
-        changes: impl IntoIterator<Item = Change>,
-    ) -> Result<ApplyReport, ApplyError> {
-        let hashed: Vec<(ChangeHash, Change)> = changes
-            .into_iter()
-            .map(|c| (crate::dag::hash_change(&c), c))
-            .collect();
-        self.apply_hashed(hashed)
-    }
-
-    /// [`Doc::apply_changes`] for changes whose hashes are already computed.
-    pub(super) fn apply_hashed(
-        &mut self,
-        changes: Vec<(ChangeHash, Change)>,
-    ) -> Result<ApplyReport, ApplyError> {
-        if self.read_only {
-            return Err(ApplyError::Invalid {
-                actor: self.actor(),
-                seq: 0,
-                what: "the document is a read-only view".to_owned(),
-            });
-        }
-        self.seal();
-        let mut candidates = self.queue.clone();
-        // Plan in arrival order where causality allows: the buffered changes first (by id),
-        // then the new ones as given, so a loaded snapshot keeps its order.
-        let mut arrival: Vec<ChangeHash> = candidates.keys().copied().collect();
-        arrival.sort_unstable_by_key(|h| candidates[h].id());
-        for (hash, change) in changes {
-            if self.by_hash.contains_key(&hash) || candidates.contains_key(&hash) {
-                continue;
-            }
-            if change.seq <= self.version.get(&change.actor) {
-                return Err(ApplyError::Invalid {
-                    actor: change.actor,
-                    seq: change.seq,
-                    what: "another change with this author and sequence number is already applied"
-                        .to_owned(),
-                });
-            }
-            candidates.insert(hash, change);
-            arrival.push(hash);
-        }
-        let (order, planned) = self.plan(&candidates, &arrival)?;
-        // Validate all of them before applying any.
-        let mut overlay = Overlay::default();
-        for hash in &order {
-            if let Some(change) = candidates.get(hash) {
-                let history = Planning {
-                    planned: &planned,
-                    candidates: &candidates,
-                };
-                self.validate(change, *hash, &mut overlay, &history)?;
-            }
-        }
-        for hash in &order {
-            if let Some(change) = candidates.remove(hash) {
-                self.apply_change(change, *hash)?;
-            }
-        }
-        self.queue = candidates;
-        if !order.is_empty() {
-            self.emit(Origin::Remote);
-        }
-        Ok(ApplyReport {
-            applied: order.len(),
-            pending: self.queue.len(),
-        })
-    }
-
     /// A causal order of the candidates whose dependencies are all here or planned (the rest
     /// stay pending). Checks the history rules that span changes: an author's changes are
     /// numbered 1, 2, … with each one's predecessor among its ancestors, and operation
     /// counters grow along every dependency.
-    fn plan(
+    pub(super) fn plan(
         &self,
         candidates: &HashMap<ChangeHash, Change>,
         arrival: &[ChangeHash],
-    ) -> Result<(Vec<ChangeHash>, HashMap<ChangeHash, Planned>), ApplyError> {
+    ) -> Result<Plan, (ChangeHash, ApplyError)> {
         let mut waiting: HashMap<ChangeHash, usize> = HashMap::new();
         let mut dependents: HashMap<ChangeHash, Vec<ChangeHash>> = HashMap::new();
         let rank: HashMap<ChangeHash, usize> =
@@ -309,10 +244,13 @@ impl Doc {
         while let Some(Reverse(next)) = ready.pop() {
             let hash = arrival[next];
             let change = &candidates[&hash];
-            let invalid = |what: &str| ApplyError::Invalid {
-                actor: change.actor,
-                seq: change.seq,
-                what: what.to_owned(),
+            let invalid = |what: &str| {
+                let e = ApplyError::Invalid {
+                    actor: change.actor,
+                    seq: change.seq,
+                    what: what.to_owned(),
+                };
+                (hash, e)
             };
             let applied_seq = self.version.get(&change.actor);
             let previous = if change.seq == applied_seq + 1 {
@@ -380,7 +318,7 @@ impl Doc {
     /// Whether `target` is `from` or an ancestor of it, among applied and planned changes.
     /// Descendants of `target` have operation counters past its end, so the walk prunes every
     /// change that ends at or before `target` starts.
-    fn has_ancestor(
+    pub(super) fn has_ancestor(
         &self,
         from: &[ChangeHash],
         target: ChangeHash,
@@ -481,7 +419,7 @@ impl Doc {
         })
     }
 
-    fn validate(
+    pub(super) fn validate(
         &self,
         change: &Change,
         hash: ChangeHash,
@@ -503,10 +441,10 @@ impl Doc {
         if change.ops.is_empty() {
             return Err(invalid("a change has at least one operation"));
         }
-        let count = change
-            .ops
+        let widths: Vec<u64> = change.ops.iter().map(Op::width).collect();
+        let count = widths
             .iter()
-            .try_fold(0u64, |acc, op| acc.checked_add(op.width()));
+            .try_fold(0u64, |acc, &width| acc.checked_add(width));
         let end = count
             .filter(|&n| n > 0)
             .and_then(|n| change.start_op.checked_add(n))
@@ -528,7 +466,7 @@ impl Doc {
             ));
         }
         let mut counter = change.start_op;
-        for op in &change.ops {
+        for (op, &width) in change.ops.iter().zip(&widths) {
             // An op may reference ops of earlier changes, of the batch, or earlier in this change.
             let known = |p: &OpId, overlay: &Overlay| {
                 self.holder_of(p, overlay).is_some()
@@ -539,7 +477,6 @@ impl Doc {
             let kind = self
                 .validate_container(&op.container, overlay)
                 .ok_or_else(|| missing(format!("container {:?}", op.container)))?;
-            let width = op.width();
             let this_op = OpId::new(counter, change.actor);
             referenced.clear();
             op_references(op, &mut referenced);
@@ -565,7 +502,9 @@ impl Doc {
                         return Err(invalid("an insert has between 1 and 2^31 items"));
                     }
                     for origin in [origin_left, origin_right].into_iter().flatten() {
-                        if !self.seq_has(&op.container, origin, 1, overlay) {
+                        if !overlay.items_checked_on_apply
+                            && !self.seq_has(&op.container, origin, 1, overlay)
+                        {
                             return Err(missing(format!("item {origin}")));
                         }
                     }
@@ -591,7 +530,10 @@ impl Doc {
                     if !matches!(kind, ContainerKind::Text | ContainerKind::List) {
                         return Err(invalid("delete on a container that is not a sequence"));
                     }
-                    if *len == 0 || !self.seq_has(&op.container, start, *len, overlay) {
+                    if *len == 0
+                        || (!overlay.items_checked_on_apply
+                            && !self.seq_has(&op.container, start, *len, overlay))
+                    {
                         return Err(missing(format!("items {start} (+{len})")));
                     }
                 }
@@ -706,7 +648,11 @@ impl Doc {
     }
 
     /// Applies a validated change.
-    fn apply_change(&mut self, change: Change, hash: ChangeHash) -> Result<(), ApplyError> {
+    pub(super) fn apply_change(
+        &mut self,
+        change: Change,
+        hash: ChangeHash,
+    ) -> Result<(), ApplyError> {
         let invalid = |what: &str| ApplyError::Invalid {
             actor: change.actor,
             seq: change.seq,
@@ -723,28 +669,30 @@ impl Doc {
                     .ok_or_else(|| invalid("unknown dependency"))
             })
             .collect::<Result<Vec<u32>, _>>()?;
-        let physical = (self.time_source)();
-        self.clock.receive(change.time, physical);
+        let mut past = CausalPast::new(actor, &change.deps, self.deps_are_heads(&deps));
         let mut counter = change.start_op;
         let mut stored_ops = Vec::with_capacity(change.ops.len());
-        let mut last: Option<(&ContainerId, u32)> = None;
-        for op in &change.ops {
-            let c = match last {
-                Some((id, c)) if *id == op.container => c,
+        let mut last: Option<(ContainerId, u32)> = None;
+        // The ops move into the log: values are not copied.
+        for op in change.ops {
+            let c = match &last {
+                Some((id, c)) if *id == op.container => *c,
                 _ => {
                     let c = self
                         .resolve(&op.container)
                         .map_err(|_| invalid("unknown container"))?;
                     self.containers[c as usize].used = true;
-                    last = Some((&op.container, c));
+                    last = Some((op.container, c));
                     c
                 }
             };
             let id = Id::new(actor, counter);
-            let stored = self.apply_remote_op(c, id, &op.action)?;
-            counter += op.width();
+            let (stored, width) = self.apply_remote_op(c, id, op.action, &mut past)?;
+            counter += width;
             stored_ops.push(stored);
         }
+        let physical = (self.time_source)();
+        self.clock.receive(change.time, physical);
         self.next_counter = self.next_counter.max(counter);
         let index = self.push_change(StoredChange {
             actor,
@@ -770,8 +718,9 @@ impl Doc {
         &mut self,
         c: u32,
         id: Id,
-        action: &OpAction,
-    ) -> Result<StoredOp, ApplyError> {
+        action: OpAction,
+        past: &mut CausalPast<'_>,
+    ) -> Result<(StoredOp, u64), ApplyError> {
         let author = self.actors[id.actor as usize];
         let missing = |what: String| ApplyError::MissingReference {
             actor: author,
@@ -785,15 +734,38 @@ impl Doc {
                 origin_right,
                 content,
             } => {
-                let origin_left = self.internal(*origin_left);
-                let origin_right = self.internal(*origin_right);
+                let origin_left = self.internal(origin_left);
+                let origin_right = self.internal(origin_right);
+                let seq = match &self.containers[c as usize].state {
+                    State::Text(s) => &s.seq,
+                    State::List(s) => &s.seq,
+                    _ => return Err(missing("sequence container".to_owned())),
+                };
+                let probe = Run {
+                    id,
+                    origin_left,
+                    origin_right,
+                    content: 0,
+                    len: 0,
+                    deleted: false,
+                };
+                let spot = seq
+                    .locate(&probe, &self.actors, |item| self.item_in_past(past, item))
+                    .map_err(|e| match e {
+                        PlaceError::Missing(item) => missing(format!("item {item:?}")),
+                        PlaceError::NotAdjacent => ApplyError::Invalid {
+                            actor: author,
+                            seq: 0,
+                            what: "an insert's origins were not neighbours when it was made"
+                                .to_owned(),
+                        },
+                    })?;
                 let (content_start, len) = match content {
                     InsertContent::Text(text) => {
-                        let actors = &self.actors;
                         let State::Text(state) = &mut self.containers[c as usize].state else {
                             return Err(missing("text container".to_owned()));
                         };
-                        let (start, len) = state.chars.push_str(text);
+                        let (start, len) = state.chars.push_str(&text);
                         let run = Run {
                             id,
                             origin_left,
@@ -802,10 +774,7 @@ impl Doc {
                             len,
                             deleted: false,
                         };
-                        let index = state
-                            .seq
-                            .integrate(run, actors, &state.chars)
-                            .map_err(|e| missing(format!("item {:?}", e.0)))?;
+                        let index = state.seq.place_at(spot, run, &state.chars);
                         if recording {
                             let index_utf16 = state.seq.items_to_utf16(index, &state.chars);
                             self.push_patch(
@@ -813,7 +782,7 @@ impl Doc {
                                 PatchAction::TextInsert {
                                     index,
                                     index_utf16,
-                                    text: text.clone(),
+                                    text,
                                 },
                             );
                         }
@@ -826,7 +795,6 @@ impl Doc {
                         } else {
                             Vec::new()
                         };
-                        let actors = &self.actors;
                         let State::List(state) = &mut self.containers[c as usize].state else {
                             return Err(missing("list container".to_owned()));
                         };
@@ -841,10 +809,7 @@ impl Doc {
                             len,
                             deleted: false,
                         };
-                        let index = state
-                            .seq
-                            .integrate(run, actors, &Uniform)
-                            .map_err(|e| missing(format!("item {:?}", e.0)))?;
+                        let index = state.seq.place_at(spot, run, &Uniform);
                         if recording {
                             self.push_patch(
                                 c,
@@ -865,14 +830,14 @@ impl Doc {
                 }
             }
             OpAction::Delete { start, len } => {
-                let start = self.internal(Some(*start));
+                let start = self.internal(Some(start));
                 let mut deleted: Vec<(u64, u64, u64, u64)> = Vec::new();
                 match &mut self.containers[c as usize].state {
                     State::Text(state) => {
                         let chars = &state.chars;
                         state
                             .seq
-                            .delete_ids(start, *len, chars, |index, n, content, index_utf16| {
+                            .delete_ids(start, len, chars, |index, n, content, index_utf16| {
                                 let len_utf16 = utf16_of(chars, content, n as u32);
                                 deleted.push((index, n, index_utf16, len_utf16));
                             })
@@ -881,7 +846,7 @@ impl Doc {
                     State::List(state) => {
                         state
                             .seq
-                            .delete_ids(start, *len, &Uniform, |index, n, _, _| {
+                            .delete_ids(start, len, &Uniform, |index, n, _, _| {
                                 deleted.push((index, n, 0, 0));
                             })
                             .map_err(|e| missing(format!("item {:?}", e.0)))?;
@@ -904,36 +869,35 @@ impl Doc {
                         self.push_patch(c, action);
                     }
                 }
-                StoredAction::Delete { start, len: *len }
+                StoredAction::Delete { start, len }
             }
             OpAction::MapSet { key, value, pred } => StoredAction::MapSet {
-                key: key.clone(),
+                key,
                 value: StoredNew::from(value),
-                pred: self.internal_ids(pred),
+                pred: self.internal_ids(&pred),
             },
             OpAction::MapDelete { key, pred } => StoredAction::MapDelete {
-                key: key.clone(),
-                pred: self.internal_ids(pred),
+                key,
+                pred: self.internal_ids(&pred),
             },
-            OpAction::CounterAdd { delta } => StoredAction::CounterAdd { delta: *delta },
-            OpAction::SetAdd { value } => StoredAction::SetAdd {
-                value: value.clone(),
-            },
+            OpAction::CounterAdd { delta } => StoredAction::CounterAdd { delta },
+            OpAction::SetAdd { value } => StoredAction::SetAdd { value },
             OpAction::SetRemove { value, observed } => StoredAction::SetRemove {
-                value: value.clone(),
-                observed: self.internal_ids(observed),
+                value,
+                observed: self.internal_ids(&observed),
             },
             OpAction::RegisterSet { value, pred } => StoredAction::RegisterSet {
                 value: StoredNew::from(value),
-                pred: self.internal_ids(pred),
+                pred: self.internal_ids(&pred),
             },
         };
         let op = StoredOp {
             container: c,
             action,
         };
+        let width = op.width();
         self.apply_op(&op, id);
-        Ok(op)
+        Ok((op, width))
     }
 
     fn internal_ids(&self, ids: &[OpId]) -> Vec<Id> {

@@ -7,6 +7,7 @@ use crate::dag::ChangeHash;
 use crate::encoding::{decode_chunk, encode_chunk, ChunkType};
 use crate::error::{DecodeError, DocError};
 
+use super::batch::Target;
 use super::types::ApplyReport;
 use super::Doc;
 
@@ -77,16 +78,43 @@ impl Doc {
         encode_chunk(ChunkType::Changes, &changes, &hashes)
     }
 
-    /// [`Doc::import_changes`], also returning the hashes of the changes the chunk holds.
+    /// [`Doc::import_changes_from`] (or [`Doc::import_changes`] without `from`), also
+    /// returning the hashes of the changes the chunk holds.
     pub(crate) fn import_chunk(
         &mut self,
         bytes: &[u8],
+        from: Option<&crate::ActorId>,
     ) -> Result<(ApplyReport, Vec<ChangeHash>), DecodeError> {
         let batch = decode_chunk(bytes, ChunkType::Changes)?;
         let hashes = batch.hashes.clone();
         let report = self
-            .apply_hashed(batch.hashes.into_iter().zip(batch.changes).collect())
+            .apply_hashed(
+                batch.hashes.into_iter().zip(batch.changes).collect(),
+                Target::Existing,
+                from,
+            )
             .map_err(|e| DecodeError::InvalidHistory(e.to_string()))?;
         Ok((report, hashes))
+    }
+
+    /// `indexes` (ascending) without the changes others could not authenticate yet (see
+    /// `Doc::relay_limits`) and without their descendants, which would only wait for them.
+    pub(crate) fn relayable_only(&self, indexes: Vec<u32>) -> Vec<u32> {
+        let limits = self.relay_limits();
+        if limits.iter().all(|&l| l == u64::MAX) {
+            return indexes;
+        }
+        let mut held: HashSet<u32> = HashSet::new();
+        indexes
+            .into_iter()
+            .filter(|&i| {
+                let keep = self.relayable(i, &limits)
+                    && !self.deps_at(i).iter().any(|d| held.contains(d));
+                if !keep {
+                    held.insert(i);
+                }
+                keep
+            })
+            .collect()
     }
 }

@@ -233,7 +233,8 @@ fn out_of_order_delivery_waits_and_duplicates_are_noops() {
         report,
         ApplyReport {
             applied: 0,
-            pending: 2
+            pending: 2,
+            rejected: 0
         }
     );
     assert_eq!(b.get_text("t").to_string(), "");
@@ -244,7 +245,8 @@ fn out_of_order_delivery_waits_and_duplicates_are_noops() {
         report,
         ApplyReport {
             applied: 3,
-            pending: 0
+            pending: 0,
+            rejected: 0
         }
     );
     assert_eq!(b.get_text("t").to_string(), "one two three");
@@ -253,7 +255,8 @@ fn out_of_order_delivery_waits_and_duplicates_are_noops() {
         report,
         ApplyReport {
             applied: 0,
-            pending: 0
+            pending: 0,
+            rejected: 0
         }
     );
     assert_eq!(b.heads(), a.heads());

@@ -407,4 +407,7 @@ pub struct ApplyReport {
     pub applied: usize,
     /// Changes waiting for missing dependencies.
     pub pending: usize,
+    /// Buffered changes (from earlier calls) dropped because they proved invalid once their
+    /// dependencies arrived, or depend on such a change.
+    pub rejected: usize,
 }

@@ -273,7 +273,8 @@ impl<'a> Encoder<'a> {
         }
     }
 
-    fn op(&mut self, op: &'a Op, at: u64) {
+    /// Encodes `op` (with id counter `at`) and returns its width ([`Op::width`]).
+    fn op(&mut self, op: &'a Op, at: u64) -> u64 {
         let container = self.container(&op.container);
         self.cols.op_container.push(container);
         let (action, len) = match &op.action {
@@ -333,6 +334,10 @@ impl<'a> Encoder<'a> {
         };
         self.cols.op_action.push(action);
         self.cols.op_len.varint(len);
+        match action {
+            tag::INSERT_TEXT | tag::INSERT_ITEMS | tag::DELETE => len,
+            _ => 1,
+        }
     }
 }
 
@@ -414,8 +419,7 @@ pub(crate) fn write_batch(changes: &[Change], hashes: Option<&[ChangeHash]>) -> 
         enc.cols.op_count.len(change.ops.len());
         let mut at = change.start_op;
         for op in &change.ops {
-            enc.op(op, at);
-            at = at.wrapping_add(op.width());
+            at = at.wrapping_add(enc.op(op, at));
         }
         end_ops.push(at);
     }
@@ -650,7 +654,8 @@ impl Decoder<'_> {
         Ok(text)
     }
 
-    fn op(&mut self, at: u64) -> Result<Op> {
+    /// Decodes the op with id counter `at`; returns it with its width ([`Op::width`]).
+    fn op(&mut self, at: u64) -> Result<(Op, u64)> {
         let index = self.cols.op_container.next()?;
         let container = usize::try_from(index)
             .ok()
@@ -734,7 +739,11 @@ impl Decoder<'_> {
                 })
             }
         };
-        Ok(Op { container, action })
+        let width = match action {
+            OpAction::Insert { .. } | OpAction::Delete { .. } => len,
+            _ => 1,
+        };
+        Ok((Op { container, action }, width))
     }
 }
 
@@ -887,8 +896,8 @@ pub(crate) fn read_batch(body: &[u8]) -> Result<Batch> {
         let mut ops = Vec::with_capacity(op_count);
         let mut at = start_op;
         for _ in 0..op_count {
-            let op = dec.op(at)?;
-            at = at.wrapping_add(op.width());
+            let (op, width) = dec.op(at)?;
+            at = at.wrapping_add(width);
             ops.push(op);
         }
         end_ops.push(at);

@@ -92,6 +92,8 @@ impl Doc {
                 .collect(),
             None => Vec::new(),
         };
+        // Only what the peer can authenticate travels (documents requiring signatures).
+        let to_send = self.relayable_only(to_send);
         state.their_need.clear();
 
         let heads_unchanged = state.last_sent_heads == our_heads;
@@ -237,7 +239,7 @@ impl Doc {
         let heads = normalized(message.heads);
         if !message.changes.is_empty() {
             let (_, hashes) = self
-                .import_chunk(&message.changes)
+                .import_chunk(&message.changes, state.peer_actor.as_ref())
                 .map_err(SyncError::InvalidChanges)?;
             state.received.extend(hashes);
             let after_heads = self.heads();

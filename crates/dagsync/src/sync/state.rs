@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use sha2::{Digest, Sha256};
 
+use crate::actor::ActorId;
 use crate::dag::ChangeHash;
 use crate::encoding::{Reader, Writer};
 use crate::error::DecodeError;
@@ -84,6 +85,9 @@ pub struct SyncState {
     pub(crate) received: HashSet<ChangeHash>,
     /// We sent a message and have not heard back since.
     pub(crate) in_flight: bool,
+    /// The peer's actor, when the channel authenticated it (its unsigned changes are then
+    /// accepted straight from it, see `Doc::apply_changes_from`).
+    pub(crate) peer_actor: Option<ActorId>,
     /// The peer's last message answered our `have`.
     pub(crate) their_answered: bool,
     /// The peer's last message said something (changes, a filter, a request) that deserves
@@ -138,6 +142,7 @@ impl SyncState {
             sent_hashes: HashSet::new(),
             received: HashSet::new(),
             in_flight: false,
+            peer_actor: None,
             their_answered: false,
             reply_due: false,
             last_have: None,
@@ -148,6 +153,13 @@ impl SyncState {
     /// The salt for the next Bloom filter we send.
     pub(crate) fn next_salt(&mut self) -> [u8; SALT_LEN] {
         self.salts.next()
+    }
+
+    /// Declares that the channel to this peer authenticated it as `actor` (a handshake proved
+    /// it holds that key): in documents that require signatures, its own unsigned changes
+    /// (live typing not yet sealed and signed) are then accepted from it.
+    pub fn set_authenticated_peer(&mut self, actor: ActorId) {
+        self.peer_actor = Some(actor);
     }
 
     /// The heads both sides had when they last agreed, sorted.

@@ -95,9 +95,24 @@ impl IdIndex {
     pub(crate) fn relocate(&mut self, start: Id, len: u64, leaf: u32) {
         self.flush();
         let ranges = self.ranges_mut(start.actor);
-        match ranges.get_mut(&start.counter) {
-            Some(entry) if entry.0 == start.counter + len => entry.1 = leaf,
-            _ => self.set(start, len, leaf),
+        let (lo, hi) = (start.counter, start.counter + len);
+        // Usually the moved items are one recorded range or lie inside one: cut it in place
+        // (one search and at most two inserts, where `set` also merges neighbours).
+        let Some((&s, entry)) = ranges.range_mut(..=lo).next_back() else {
+            return self.set(start, len, leaf);
+        };
+        let (e, old_leaf) = *entry;
+        if e < hi {
+            return self.set(start, len, leaf);
+        }
+        if s == lo {
+            *entry = (hi, leaf);
+        } else {
+            entry.0 = lo;
+            ranges.insert(lo, (hi, leaf));
+        }
+        if e > hi {
+            ranges.insert(hi, (e, old_leaf));
         }
     }
 

@@ -16,6 +16,7 @@ mod run;
 
 pub(crate) use fenwick::Lane;
 pub(crate) use id_ranges::IdRanges;
+pub(crate) use integrate::PlaceError;
 pub(crate) use run::Run;
 
 use std::cell::Cell;
@@ -66,8 +67,12 @@ impl TextArena {
     /// Appends `text`; returns the arena index of its first character and its length.
     pub(crate) fn push_str(&mut self, text: &str) -> (u32, u32) {
         let start = self.chars.len() as u32;
-        self.chars.extend(text.chars());
-        self.astral |= text.chars().any(|c| c.len_utf16() > 1);
+        if text.is_ascii() {
+            self.chars.extend(text.bytes().map(char::from));
+        } else {
+            self.chars.extend(text.chars());
+            self.astral |= text.chars().any(|c| c.len_utf16() > 1);
+        }
         (start, self.chars.len() as u32 - start)
     }
 }
@@ -200,6 +205,7 @@ impl Sequence {
     }
 
     /// Whether items `start .. start+len` all exist.
+    #[cfg(test)]
     pub(crate) fn contains_range(&self, start: Id, len: u64) -> bool {
         let mut id = start;
         let end = start.counter.saturating_add(len);
@@ -508,7 +514,9 @@ impl Sequence {
 
     /// Deletes the items `start .. start+len` by id (already deleted ones stay deleted) and
     /// reports each newly deleted visible span as `(visible index, length, content start,
-    /// UTF-16 index)`, positions as they were just before that span was deleted.
+    /// UTF-16 index)`, positions as they were just before that span was deleted. When an
+    /// item is missing, the items before it are deleted already: callers validate the range
+    /// first or roll back.
     pub(crate) fn delete_ids<W: Weights + ?Sized>(
         &mut self,
         start: Id,
@@ -516,9 +524,6 @@ impl Sequence {
         w: &W,
         mut on_deleted: impl FnMut(u64, u64, u32, u64),
     ) -> Result<(), MissingItem> {
-        if !self.contains_range(start, len) {
-            return Err(MissingItem(start));
-        }
         let end = start.counter + len;
         let mut id = start;
         while id.counter < end {

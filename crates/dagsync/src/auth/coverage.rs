@@ -1,0 +1,76 @@
+//! Which changes of a batch their authors' signatures cover.
+//!
+//! A signature signs a change's hash, and the hash covers the change's dependencies: an
+//! author's previous change is always among its ancestors, so one signature authenticates
+//! the author's chain up to the signed change. Receivers therefore verify one signature per
+//! author and batch (on the author's latest signed change) and treat the author's earlier
+//! changes that this change descends from as authenticated.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::actor::ActorId;
+use crate::dag::ChangeHash;
+use crate::doc::Change;
+
+use super::verify_signature;
+
+/// The outcome of authenticating a batch.
+#[derive(Debug, Default)]
+pub(crate) struct Coverage {
+    /// Changes whose author's signature covers them (their own or a later change's).
+    pub(crate) covered: HashSet<ChangeHash>,
+    /// The signed changes whose signatures were verified (one per author).
+    pub(crate) verified: HashSet<ChangeHash>,
+    /// A change whose signature does not verify: a forgery (or bytes altered in transit).
+    pub(crate) forged: Option<ChangeHash>,
+}
+
+impl Coverage {
+    /// Authenticates `changes`: per author, the signature of its latest signed change is
+    /// verified, and that change and every change of the same author among its ancestors in
+    /// `changes` are covered.
+    pub(crate) fn of(changes: &HashMap<ChangeHash, Change>) -> Coverage {
+        let mut latest: HashMap<ActorId, (u64, ChangeHash)> = HashMap::new();
+        for (hash, change) in changes {
+            if change.signature.is_some() {
+                let entry = latest.entry(change.actor).or_insert((change.seq, *hash));
+                if change.seq > entry.0 {
+                    *entry = (change.seq, *hash);
+                }
+            }
+        }
+        let mut coverage = Coverage::default();
+        // Sorted, so the forgery reported is the same whatever the map order.
+        let mut tops: Vec<(ActorId, ChangeHash)> =
+            latest.into_iter().map(|(a, (_, h))| (a, h)).collect();
+        tops.sort_unstable();
+        for (actor, top) in tops {
+            let change = &changes[&top];
+            let genuine = change
+                .signature
+                .as_ref()
+                .is_some_and(|s| verify_signature(&actor, &top, s));
+            if !genuine {
+                coverage.forged.get_or_insert(top);
+                continue;
+            }
+            coverage.verified.insert(top);
+            // Walk the batch ancestry of the signed change, collecting the author's changes.
+            let mut stack = vec![top];
+            let mut seen: HashSet<ChangeHash> = HashSet::new();
+            while let Some(hash) = stack.pop() {
+                if !seen.insert(hash) {
+                    continue;
+                }
+                let Some(c) = changes.get(&hash) else {
+                    continue;
+                };
+                if c.actor == actor {
+                    coverage.covered.insert(hash);
+                }
+                stack.extend(c.deps.iter().copied());
+            }
+        }
+        coverage
+    }
+}

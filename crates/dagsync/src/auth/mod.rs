@@ -1,0 +1,10 @@
+//! Who wrote a change. Every actor is an ed25519 key pair and its actor id is the public key
+//! ([`Identity`]). An author signs the hash of a change when it seals it; since a change's
+//! hash covers its dependencies, and an author's previous change is always among them, one
+//! signature authenticates the author's whole chain up to that change.
+
+mod coverage;
+mod identity;
+
+pub(crate) use coverage::Coverage;
+pub use identity::{verify_signature, Identity, IdentityError};

@@ -1,0 +1,76 @@
+//! Authenticated documents: a document with an [`Identity`] signs every change it seals, and
+//! one that requires signatures accepts a remote change only when it is authenticated:
+//! covered by its author's signature (its own, or a later change's whose hash chain includes
+//! it), or received straight from its author over a channel that authenticated that author
+//! (`from` in [`Doc::apply_changes_from`]). It also relays (exports, syncs) only changes that
+//! others can authenticate the same way.
+
+use crate::auth::Identity;
+use crate::error::DocError;
+use crate::id::ActorIdx;
+
+use super::Doc;
+
+impl Doc {
+    /// A new document whose local changes are signed by `identity` (its actor id is the
+    /// public key) and which requires remote changes to be authenticated.
+    pub fn with_identity(identity: Identity) -> Doc {
+        let mut doc = Doc::new(identity.actor());
+        doc.identity = Some(identity);
+        doc.require_signatures = true;
+        doc
+    }
+
+    /// Signs this document's future local changes with `identity`, which must be the key pair
+    /// of the document's actor (e.g. after [`Doc::fork`] to `identity.actor()`).
+    pub fn set_identity(&mut self, identity: Identity) -> Result<(), DocError> {
+        if identity.actor() != self.actor() {
+            return Err(DocError::WrongIdentity);
+        }
+        self.identity = Some(identity);
+        Ok(())
+    }
+
+    /// The key pair local changes are signed with, if any.
+    pub fn identity(&self) -> Option<&Identity> {
+        self.identity.as_ref()
+    }
+
+    /// Whether remote changes must be authenticated (on for [`Doc::with_identity`], off for
+    /// [`Doc::new`], whose documents are unsigned: for tests and fully trusted settings).
+    /// Signatures that are present are always checked.
+    pub fn requires_signatures(&self) -> bool {
+        self.require_signatures
+    }
+
+    /// Turns the requirement of [`Doc::requires_signatures`] on or off.
+    pub fn set_require_signatures(&mut self, on: bool) {
+        self.require_signatures = on;
+    }
+
+    /// For each actor, the highest seq of its changes that others can authenticate: up to
+    /// its latest signed change (which covers the earlier ones). Everything for the local
+    /// actor and for documents that do not require signatures.
+    pub(super) fn relay_limits(&self) -> Vec<u64> {
+        (0..self.actors.len())
+            .map(|a| {
+                let changes = &self.by_actor[a];
+                if !self.require_signatures || a as ActorIdx == self.local {
+                    return u64::MAX;
+                }
+                changes
+                    .iter()
+                    .rev()
+                    .map(|&i| &self.changes[i as usize])
+                    .find(|c| c.signature.is_some())
+                    .map_or(0, |c| c.seq)
+            })
+            .collect()
+    }
+
+    /// Whether stored change `index` may be sent to other peers (see [`Doc::relay_limits`]).
+    pub(super) fn relayable(&self, index: u32, limits: &[u64]) -> bool {
+        let change = &self.changes[index as usize];
+        change.seq <= limits[change.actor as usize]
+    }
+}

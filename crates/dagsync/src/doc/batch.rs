@@ -1,0 +1,247 @@
+//! Applying a batch of remote changes: plan a causal order, validate, apply, and keep the
+//! document unchanged when the batch is refused. A buffered change that turns out invalid
+//! once its dependencies arrive is dropped (with the buffered changes that depend on it), so
+//! it cannot block the valid changes that unlocked it.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::actor::ActorId;
+use crate::auth::Coverage;
+use crate::dag::ChangeHash;
+use crate::error::ApplyError;
+
+use super::remote::{Overlay, Planning};
+use super::types::{ApplyReport, Change, Origin};
+use super::Doc;
+
+/// The document a batch goes into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Target {
+    /// A document in use: a refused batch must leave it as it was, so as much as possible is
+    /// validated before anything applies (a rollback replays the whole log).
+    Existing,
+    /// A new document that is discarded if the batch fails (a load): what applying checks
+    /// anyway is not checked twice.
+    Fresh,
+}
+
+impl Doc {
+    /// Applies changes from other replicas, in any order: a change waits (is reported as
+    /// pending) until the changes it depends on are here; a change already applied is a
+    /// no-op. Every change that becomes applicable is validated; if one of the given changes
+    /// is invalid the call fails and the document is unchanged. A buffered change from an
+    /// earlier call that proves invalid is dropped instead (counted in
+    /// [`ApplyReport::rejected`]), together with the buffered changes that depend on it.
+    pub fn apply_changes(
+        &mut self,
+        changes: impl IntoIterator<Item = Change>,
+    ) -> Result<ApplyReport, ApplyError> {
+        let hashed: Vec<(ChangeHash, Change)> = changes
+            .into_iter()
+            .map(|c| (crate::dag::hash_change(&c), c))
+            .collect();
+        self.apply_hashed(hashed, Target::Existing, None)
+    }
+
+    /// [`Doc::apply_changes`] for changes received straight from their author `from`, over a
+    /// channel that authenticated `from` (a sync session after its handshake). In a document
+    /// that requires signatures, `from`'s unsigned changes are then accepted (live typing
+    /// before the burst is sealed and signed); they are relayed to others only once a signed
+    /// change of `from` covers them.
+    pub fn apply_changes_from(
+        &mut self,
+        changes: impl IntoIterator<Item = Change>,
+        from: &ActorId,
+    ) -> Result<ApplyReport, ApplyError> {
+        let hashed: Vec<(ChangeHash, Change)> = changes
+            .into_iter()
+            .map(|c| (crate::dag::hash_change(&c), c))
+            .collect();
+        self.apply_hashed(hashed, Target::Existing, Some(from))
+    }
+
+    /// [`Doc::apply_changes`] for changes whose hashes are already computed.
+    pub(super) fn apply_hashed(
+        &mut self,
+        changes: Vec<(ChangeHash, Change)>,
+        target: Target,
+        from: Option<&ActorId>,
+    ) -> Result<ApplyReport, ApplyError> {
+        if self.read_only {
+            return Err(ApplyError::Invalid {
+                actor: self.actor(),
+                seq: 0,
+                what: "the document is a read-only view".to_owned(),
+            });
+        }
+        self.seal();
+        let mut candidates = self.queue.clone();
+        let mut direct = self.direct.clone();
+        // Plan in arrival order where causality allows: the buffered changes first (by id),
+        // then the new ones as given, so a loaded snapshot keeps its order.
+        let mut arrival: Vec<ChangeHash> = candidates.keys().copied().collect();
+        arrival.sort_unstable_by_key(|h| candidates[h].id());
+        for (hash, change) in changes {
+            if self.by_hash.contains_key(&hash) || candidates.contains_key(&hash) {
+                continue;
+            }
+            if change.seq <= self.version.get(&change.actor) {
+                return Err(ApplyError::Invalid {
+                    actor: change.actor,
+                    seq: change.seq,
+                    what: "another change with this author and sequence number is already applied"
+                        .to_owned(),
+                });
+            }
+            if from == Some(&change.actor) {
+                direct.insert(hash);
+            }
+            candidates.insert(hash, change);
+            arrival.push(hash);
+        }
+        let mut rejected = 0;
+        // Authenticate: one signature per author. A forged given change fails the call; a
+        // forged buffered one is dropped with what depends on it.
+        let coverage = loop {
+            let coverage = Coverage::of(&candidates);
+            let Some(forged) = coverage.forged else {
+                break coverage;
+            };
+            let error = ApplyError::BadSignature {
+                actor: candidates[&forged].actor,
+                seq: candidates[&forged].seq,
+            };
+            rejected += self
+                .reject_buffered(forged, &mut candidates, &mut arrival)
+                .ok_or(error)?;
+        };
+        // Every stored signature is one that was checked; the others are covered anyway.
+        for (hash, change) in candidates.iter_mut() {
+            if !coverage.verified.contains(hash) {
+                change.signature = None;
+            }
+        }
+        // Unsigned changes nobody's signature covers wait, unless they came from their author.
+        let held: HashSet<ChangeHash> = if self.require_signatures && target == Target::Existing {
+            candidates
+                .keys()
+                .filter(|h| !coverage.covered.contains(*h) && !direct.contains(*h))
+                .copied()
+                .collect()
+        } else {
+            HashSet::new()
+        };
+        let mut arrival: Vec<ChangeHash> =
+            arrival.into_iter().filter(|h| !held.contains(h)).collect();
+        loop {
+            match self.apply_candidates(&mut candidates, &arrival, target) {
+                Ok(applied) => {
+                    direct.retain(|h| candidates.contains_key(h));
+                    self.direct = direct;
+                    self.queue = candidates;
+                    if applied > 0 {
+                        self.emit(Origin::Remote);
+                    }
+                    return Ok(ApplyReport {
+                        applied,
+                        pending: self.queue.len(),
+                        rejected,
+                    });
+                }
+                Err((hash, e)) => {
+                    rejected += self
+                        .reject_buffered(hash, &mut candidates, &mut arrival)
+                        .ok_or(e)?;
+                }
+            }
+        }
+    }
+
+    /// Plans, validates and applies `candidates`; returns how many applied. On failure, the
+    /// hash of the offending change and the error; the document is then as before and
+    /// `candidates` holds every change again except the offending one if it was applying.
+    fn apply_candidates(
+        &mut self,
+        candidates: &mut HashMap<ChangeHash, Change>,
+        arrival: &[ChangeHash],
+        target: Target,
+    ) -> Result<usize, (ChangeHash, ApplyError)> {
+        let (order, planned) = self.plan(candidates, arrival)?;
+        // Validate all of them before applying any.
+        let mut overlay = Overlay::default();
+        overlay.items_checked_on_apply = target == Target::Fresh;
+        for hash in &order {
+            if let Some(change) = candidates.get(hash) {
+                let history = Planning {
+                    planned: &planned,
+                    candidates,
+                };
+                self.validate(change, *hash, &mut overlay, &history)
+                    .map_err(|e| (*hash, e))?;
+            }
+        }
+        // Validation saw every change against the document before the batch; whether an
+        // insert's origins were neighbours shows only against the document as it applies.
+        let (log_before, patches_before) = (self.changes.len(), self.patches.len());
+        for hash in &order {
+            if let Some(change) = candidates.remove(hash) {
+                if let Err(e) = self.apply_change(change, *hash) {
+                    // Give back the changes of the batch applied so far, then undo them.
+                    for index in log_before..self.changes.len() {
+                        if let Some(applied) = self.changes[index].hash {
+                            candidates.insert(applied, self.export_change(index as u32));
+                        }
+                    }
+                    self.roll_back_to(log_before, patches_before);
+                    return Err((*hash, e));
+                }
+            }
+        }
+        Ok(order.len())
+    }
+
+    /// Drops the invalid change `bad` and what depends on it from the buffer and from this
+    /// call's candidates, returning how many went, if `bad` was buffered by an earlier call
+    /// and none of this call's changes depends on it; `None` (the call fails) otherwise.
+    fn reject_buffered(
+        &mut self,
+        bad: ChangeHash,
+        candidates: &mut HashMap<ChangeHash, Change>,
+        arrival: &mut Vec<ChangeHash>,
+    ) -> Option<usize> {
+        if !self.queue.contains_key(&bad) {
+            return None;
+        }
+        let dropped = self.drop_buffered(bad, candidates);
+        let given_depends = dropped.iter().any(|h| !self.queue.contains_key(h));
+        self.queue.retain(|h, _| !dropped.contains(h));
+        if given_depends {
+            return None;
+        }
+        arrival.retain(|h| candidates.contains_key(h));
+        Some(dropped.len())
+    }
+
+    /// Removes `bad` and every candidate depending on it (directly or not) from
+    /// `candidates`; returns their hashes.
+    fn drop_buffered(
+        &self,
+        bad: ChangeHash,
+        candidates: &mut HashMap<ChangeHash, Change>,
+    ) -> HashSet<ChangeHash> {
+        let mut dropped: HashSet<ChangeHash> = HashSet::from([bad]);
+        loop {
+            let before = dropped.len();
+            for (hash, change) in candidates.iter() {
+                if change.deps.iter().any(|d| dropped.contains(d)) {
+                    dropped.insert(*hash);
+                }
+            }
+            if dropped.len() == before {
+                break;
+            }
+        }
+        candidates.retain(|h, _| !dropped.contains(h));
+        dropped
+    }
+}

@@ -1,0 +1,94 @@
+//! What a remote change had seen when it was made (its causal past), as applying it needs to
+//! know: an insert's origins must have been neighbours then. Also the rollback used when a
+//! change turns out to be invalid only while it is being applied.
+
+use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
+
+use crate::dag::ChangeHash;
+use crate::id::{ActorIdx, Id};
+
+use super::Doc;
+
+/// The causal past of the change being applied: its dependencies' ancestry.
+pub(super) struct CausalPast<'a> {
+    /// The change's author: all its earlier operations are in the past.
+    pub(super) author: ActorIdx,
+    /// The change's dependencies.
+    pub(super) deps: &'a [ChangeHash],
+    /// The dependencies are exactly the document's heads: everything applied is in the past.
+    pub(super) whole_doc: bool,
+    /// Ancestry answers per log index, since runs of one change are often met many times.
+    memo: FxHashMap<u32, bool>,
+}
+
+impl<'a> CausalPast<'a> {
+    pub(super) fn new(author: ActorIdx, deps: &'a [ChangeHash], whole_doc: bool) -> Self {
+        CausalPast {
+            author,
+            deps,
+            whole_doc,
+            memo: FxHashMap::default(),
+        }
+    }
+}
+
+impl Doc {
+    /// Whether the dependency log indexes `deps` are exactly the current heads.
+    pub(super) fn deps_are_heads(&self, deps: &[u32]) -> bool {
+        if deps.len() != self.heads.len() {
+            return false;
+        }
+        let mut sorted = deps.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        sorted.len() == deps.len() && sorted.iter().eq(self.heads.iter())
+    }
+
+    /// Whether applied item `id` is in `past`.
+    pub(super) fn item_in_past(&self, past: &mut CausalPast<'_>, id: Id) -> bool {
+        if past.whole_doc || id.actor == past.author {
+            return true;
+        }
+        let Some(changes) = self.by_actor.get(id.actor as usize) else {
+            return false;
+        };
+        let after = changes.partition_point(|&i| self.changes[i as usize].start_op <= id.counter);
+        let Some(&index) = after.checked_sub(1).and_then(|k| changes.get(k)) else {
+            return false;
+        };
+        let Some(hash) = self.changes[index as usize].hash else {
+            return false;
+        };
+        *past
+            .memo
+            .entry(index)
+            .or_insert_with(|| self.has_ancestor(past.deps, hash, &HashMap::new(), &HashMap::new()))
+    }
+
+    /// Puts the document back to its first `keep` log entries after a change failed half
+    /// applied, by replaying them (they were all valid) into a fresh document. Subscribers,
+    /// buffered changes and patches not yet delivered (the first `patches` of them) stay.
+    pub(super) fn roll_back_to(&mut self, keep: usize, patches: usize) {
+        let mut fresh = Doc::new(self.actor());
+        for index in 0..keep {
+            let Some(hash) = self.changes[index].hash else {
+                continue;
+            };
+            let change = self.export_change(index as u32);
+            let replayed = fresh.apply_change(change, hash);
+            debug_assert!(replayed.is_ok(), "an applied change replays: {replayed:?}");
+        }
+        fresh.subscribers = std::mem::take(&mut self.subscribers);
+        fresh.next_subscriber = self.next_subscriber;
+        fresh.time_source = self.time_source;
+        fresh.queue = std::mem::take(&mut self.queue);
+        fresh.direct = std::mem::take(&mut self.direct);
+        fresh.identity = self.identity.take();
+        fresh.require_signatures = self.require_signatures;
+        self.patches.truncate(patches);
+        fresh.patches = std::mem::take(&mut self.patches);
+        *self = fresh;
+    }
+}

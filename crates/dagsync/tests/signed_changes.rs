@@ -1,0 +1,211 @@
+//! Signed changes: documents with an identity sign what they seal, receivers that require
+//! signatures accept a change only when its author's signature covers it (its own, or a
+//! later change's whose hash chain includes it) or when it came straight from its author,
+//! and they relay only what others can authenticate.
+
+use dagsync::{ActorId, ApplyError, Change, Doc, Identity};
+
+fn identity(n: u8) -> Identity {
+    Identity::from_secret_key([n; 32])
+}
+
+/// `doc`'s changes since `before`, after typing `text` at the end of "t" in `commits`
+/// commits, each sealed (a commit message seals).
+fn type_changes(doc: &mut Doc, text: &str, commits: usize) -> Vec<Change> {
+    let before = doc.version().clone();
+    let chunk = text.len().div_ceil(commits);
+    for (i, piece) in text.as_bytes().chunks(chunk).enumerate() {
+        let len = doc.get_text("t").len();
+        doc.get_text("t")
+            .insert(len, std::str::from_utf8(piece).expect("ascii"))
+            .expect("insert");
+        doc.commit(Some(&format!("part {i}")));
+    }
+    doc.changes_since(&before)
+}
+
+fn unsigned(mut changes: Vec<Change>) -> Vec<Change> {
+    for c in &mut changes {
+        c.signature = None;
+    }
+    changes
+}
+
+#[test]
+fn sealed_changes_are_signed_and_verify() {
+    let mut alice = Doc::with_identity(identity(1));
+    assert_eq!(alice.actor(), identity(1).actor());
+    let changes = type_changes(&mut alice, "hello world", 3);
+    assert_eq!(changes.len(), 3);
+    for c in &changes {
+        let signature = c.signature.expect("every sealed change is signed");
+        assert!(dagsync::auth::verify_signature(
+            &c.actor,
+            &c.hash(),
+            &signature
+        ));
+    }
+    let mut bob = Doc::with_identity(identity(2));
+    let report = bob.apply_changes(changes).expect("authentic changes apply");
+    assert_eq!((report.applied, report.pending), (3, 0));
+    assert_eq!(bob.get_text("t").to_string(), "hello world");
+}
+
+#[test]
+fn a_forged_signature_is_refused_and_changes_nothing() {
+    let mut alice = Doc::with_identity(identity(1));
+    let mut changes = type_changes(&mut alice, "abc", 1);
+    let mut bob = Doc::with_identity(identity(2));
+    changes[0].signature.as_mut().expect("signed").0[3] ^= 0x40;
+    let e = bob.apply_changes(changes).expect_err("refused");
+    assert!(matches!(e, ApplyError::BadSignature { .. }), "{e}");
+    assert_eq!(bob.change_count(), 0);
+    assert_eq!(bob.get_text("t").to_string(), "");
+}
+
+#[test]
+fn a_change_signed_by_someone_else_than_its_author_is_refused() {
+    let mut alice = Doc::with_identity(identity(1));
+    let mut changes = type_changes(&mut alice, "abc", 1);
+    // Mallory signs Alice's change with her own key.
+    let hash = changes[0].hash();
+    changes[0].signature = Some(identity(3).sign(&hash));
+    let mut bob = Doc::with_identity(identity(2));
+    let e = bob.apply_changes(changes).expect_err("refused");
+    assert!(matches!(e, ApplyError::BadSignature { .. }), "{e}");
+}
+
+#[test]
+fn an_unsigned_change_claiming_another_author_waits_and_is_never_relayed() {
+    // Mallory writes a change in Alice's name: she cannot sign it.
+    let mut forger = Doc::new(identity(1).actor());
+    let forged = type_changes(&mut forger, "not alice", 1);
+    assert!(forged[0].signature.is_none());
+    let mut bob = Doc::with_identity(identity(2));
+    // Relayed, and even "straight from" Mallory: not from its claimed author.
+    let report = bob.apply_changes(forged.clone()).expect("buffered");
+    assert_eq!((report.applied, report.pending), (0, 1));
+    let report = bob
+        .apply_changes_from(forged, &identity(3).actor())
+        .expect("buffered");
+    assert_eq!((report.applied, report.pending), (0, 1));
+    assert_eq!(bob.get_text("t").to_string(), "");
+    let mut carol = Doc::with_identity(identity(4));
+    carol
+        .import_changes(&bob.export_changes(&Default::default()))
+        .expect("imports");
+    assert_eq!(carol.change_count(), 0);
+}
+
+#[test]
+fn unsigned_changes_straight_from_their_author_apply_and_are_relayed_once_covered() {
+    let mut alice = Doc::with_identity(identity(1));
+    let tail = unsigned(type_changes(&mut alice, "live typing", 4));
+    let mut bob = Doc::with_identity(identity(2));
+    let report = bob
+        .apply_changes_from(tail.clone(), &identity(1).actor())
+        .expect("from the author");
+    assert_eq!((report.applied, report.pending), (4, 0));
+    assert_eq!(bob.get_text("t").to_string(), "live typing");
+    // Bob does not relay Alice's unsigned tail: Carol could not authenticate it.
+    let export = bob.export_changes(&Default::default());
+    let mut carol = Doc::with_identity(identity(4));
+    carol.import_changes(&export).expect("imports");
+    assert_eq!(carol.change_count(), 0);
+    assert!(bob.changes_since(&Default::default()).is_empty());
+    // Relayed by someone else instead, the same tail waits for a covering signature.
+    let mut dave = Doc::with_identity(identity(5));
+    let report = dave.apply_changes(tail).expect("buffered");
+    assert_eq!((report.applied, report.pending), (0, 4));
+    // Alice seals and signs her next burst: it covers the tail.
+    let covering = type_changes(&mut alice, "!", 1);
+    assert!(covering[0].signature.is_some());
+    bob.apply_changes(covering.clone()).expect("signed");
+    let report = dave.apply_changes(covering).expect("covers the tail");
+    assert_eq!((report.applied, report.pending), (5, 0));
+    assert_eq!(dave.get_text("t").to_string(), "live typing!");
+    // Now Bob relays all of it.
+    carol
+        .import_changes(&bob.export_changes(&Default::default()))
+        .expect("imports");
+    assert_eq!(carol.get_text("t").to_string(), "live typing!");
+    assert_eq!(carol.heads(), alice.heads());
+}
+
+#[test]
+fn one_signature_covers_a_burst_and_altered_earlier_signatures_do_not_matter() {
+    let mut alice = Doc::with_identity(identity(1));
+    let mut changes = type_changes(&mut alice, "one two three four", 4);
+    // Only the last change keeps a signature; an earlier one carries garbage.
+    for c in &mut changes[..3] {
+        c.signature = None;
+    }
+    changes[1].signature = Some(dagsync::Signature([9; 64]));
+    let mut bob = Doc::with_identity(identity(2));
+    let report = bob
+        .apply_changes(changes)
+        .expect("the last signature covers all");
+    assert_eq!((report.applied, report.pending), (4, 0));
+    // Bob keeps only signatures he checked, so what he relays verifies everywhere.
+    let mut carol = Doc::with_identity(identity(4));
+    carol
+        .import_changes(&bob.export_changes(&Default::default()))
+        .expect("imports");
+    assert_eq!(carol.get_text("t").to_string(), "one two three four");
+}
+
+#[test]
+fn a_forged_change_is_refused_on_arrival_even_before_its_dependencies() {
+    let mut alice = Doc::with_identity(identity(1));
+    let first = type_changes(&mut alice, "base", 1);
+    let second = type_changes(&mut alice, "+", 1);
+    let mut forged = second.clone();
+    forged[0].signature = Some(dagsync::Signature([7; 64]));
+    let mut bob = Doc::with_identity(identity(2));
+    // Checked when it arrives, not when its dependency does: it never blocks anything.
+    let e = bob.apply_changes(forged).expect_err("refused");
+    assert!(matches!(e, ApplyError::BadSignature { .. }), "{e}");
+    let report = bob.apply_changes(first).expect("the dependency applies");
+    assert_eq!((report.applied, report.pending), (1, 0));
+    let report = bob
+        .apply_changes(second)
+        .expect("the genuine change applies");
+    assert_eq!((report.applied, report.pending), (1, 0));
+    assert_eq!(bob.get_text("t").to_string(), "base+");
+}
+
+#[test]
+fn replayed_changes_are_no_ops() {
+    let mut alice = Doc::with_identity(identity(1));
+    let changes = type_changes(&mut alice, "once", 2);
+    let mut bob = Doc::with_identity(identity(2));
+    bob.apply_changes(changes.clone()).expect("applies");
+    let heads = bob.heads();
+    for _ in 0..3 {
+        let report = bob.apply_changes(changes.clone()).expect("no-op");
+        assert_eq!((report.applied, report.pending), (0, 0));
+    }
+    assert_eq!(bob.heads(), heads);
+    assert_eq!(bob.get_text("t").to_string(), "once");
+}
+
+#[test]
+fn snapshots_keep_signatures_and_reload() {
+    let mut alice = Doc::with_identity(identity(1));
+    type_changes(&mut alice, "saved", 2);
+    let bytes = alice.save();
+    let mut loaded = Doc::load(&bytes, identity(1).actor()).expect("loads");
+    loaded.set_identity(identity(1)).expect("same actor");
+    assert!(loaded.set_identity(identity(2)).is_err());
+    loaded.set_require_signatures(true);
+    let mut bob = Doc::with_identity(identity(2));
+    bob.import_changes(&loaded.export_changes(&Default::default()))
+        .expect("authenticated");
+    assert_eq!(bob.get_text("t").to_string(), "saved");
+    // A snapshot whose signature was altered does not load.
+    let mut changes = alice.changes_since(&Default::default());
+    let last = changes.len() - 1;
+    changes[last].signature = Some(dagsync::Signature([1; 64]));
+    let mut relay = Doc::new(ActorId([9; 32]));
+    assert!(relay.apply_changes(changes).is_err());
+}
