@@ -284,3 +284,22 @@ fn a_mined_chain_cannot_stall_sync() {
     let (rounds, _) = sync(&mut a, &mut SyncState::new(), &mut b, &mut SyncState::new());
     assert!(rounds <= 2, "random salt: {rounds} rounds");
 }
+
+#[test]
+fn signed_documents_sync_and_relay_through_a_middle_peer() {
+    use dagsync::Identity;
+    let mut a = Doc::with_identity(Identity::from_secret_key([1; 32]));
+    let mut b = Doc::with_identity(Identity::from_secret_key([2; 32]));
+    let mut c = Doc::with_identity(Identity::from_secret_key([3; 32]));
+    let mut rng = Rng::new(8);
+    edit(&mut a, &mut rng, 20);
+    edit(&mut c, &mut rng, 20);
+    let (mut ab, mut ba) = (SyncState::new(), SyncState::new());
+    let (mut bc, mut cb) = (SyncState::new(), SyncState::new());
+    for _ in 0..3 {
+        sync(&mut a, &mut ab, &mut b, &mut ba);
+        sync(&mut b, &mut bc, &mut c, &mut cb);
+    }
+    assert_eq!(a.heads(), c.heads());
+    assert_eq!(a.to_json(), c.to_json());
+}
