@@ -89,7 +89,10 @@ fn a_restart_with_storage_resumes_from_the_stored_sync_state() {
     b.connect(PeerId::from("a")).expect("connect");
     let resumed = pump(&mut a, &mut b);
     assert_eq!(text(&mut b, &x), text(&mut a, &x));
-    assert!(resumed * 3 < first, "resumed {resumed} B vs first {first} B");
+    assert!(
+        resumed * 3 < first,
+        "resumed {resumed} B vs first {first} B"
+    );
 }
 
 #[test]
@@ -114,7 +117,10 @@ fn storage_is_compacted_and_reloads() {
     }
     let mut b = Repo::new(ActorId([1; 32]), Box::new(storage)).expect("reload");
     let doc = b.doc_mut(&x).expect("doc");
-    assert_eq!(doc.get_map("m").get("k"), Some(dagsync::Item::Value(99i64.into())));
+    assert_eq!(
+        doc.get_map("m").get("k"),
+        Some(dagsync::Item::Value(99i64.into()))
+    );
 }
 
 #[test]

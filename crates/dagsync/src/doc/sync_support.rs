@@ -108,8 +108,8 @@ impl Doc {
         indexes
             .into_iter()
             .filter(|&i| {
-                let keep = self.relayable(i, &limits)
-                    && !self.deps_at(i).iter().any(|d| held.contains(d));
+                let keep =
+                    self.relayable(i, &limits) && !self.deps_at(i).iter().any(|d| held.contains(d));
                 if !keep {
                     held.insert(i);
                 }
