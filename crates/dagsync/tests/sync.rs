@@ -303,3 +303,17 @@ fn signed_documents_sync_and_relay_through_a_middle_peer() {
     assert_eq!(a.heads(), c.heads());
     assert_eq!(a.to_json(), c.to_json());
 }
+
+#[test]
+fn a_long_live_session_keeps_its_bookkeeping_small() {
+    let (mut a, mut b, mut rng) = pair(10, 9);
+    let (mut sa, mut sb) = (SyncState::new(), SyncState::new());
+    for _ in 0..50 {
+        edit(&mut a, &mut rng, 3);
+        edit(&mut b, &mut rng, 3);
+        sync(&mut a, &mut sa, &mut b, &mut sb);
+    }
+    // Both in step: the states hold no per-change bookkeeping, and persist in a few bytes.
+    assert!(format!("{sa:?}").len() < 2_000, "{sa:?}");
+    assert!(sa.encode().len() <= 4 + 1 + 1 + 2 * 32 + 4);
+}

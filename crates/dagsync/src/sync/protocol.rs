@@ -276,6 +276,12 @@ impl Doc {
         }
         state.their_answered = message.answers;
         state.reply_due = substantive;
+        // In step: what was sent or received this session is in both histories, so the
+        // session's bookkeeping can go (it would otherwise grow with a long live session).
+        if heads == self.heads() {
+            state.sent_hashes.clear();
+            state.received.clear();
+        }
         state.their_heads = Some(heads);
         state.their_need = normalized(message.need);
         state.in_flight = false;
