@@ -67,7 +67,7 @@ fn documents_are_announced_and_synced_both_ways() {
 fn a_restart_with_storage_resumes_from_the_stored_sync_state() {
     let (mut a, mut b) = (repo(1), repo(2));
     let x = a.create().expect("create");
-    for i in 0..200 {
+    for i in 0..1_000 {
         a.change(&x, |d| d.get_text("t").insert(0, &format!("{i} ")))
             .expect("doc")
             .expect("edit");

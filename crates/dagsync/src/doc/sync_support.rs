@@ -43,6 +43,11 @@ impl Doc {
         self.by_hash.get(hash).copied()
     }
 
+    /// Number of received changes waiting for their dependencies (or for authentication).
+    pub(crate) fn waiting_count(&self) -> usize {
+        self.queue.len()
+    }
+
     /// Whether the change with hash `hash` is applied.
     pub(crate) fn has_change(&self, hash: &ChangeHash) -> bool {
         self.by_hash.contains_key(hash)

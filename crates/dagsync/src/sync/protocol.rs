@@ -59,6 +59,7 @@ impl Doc {
             let have = self.have(state, &[], &FxHashSet::default());
             state.last_have = Some((Vec::new(), our_heads.clone()));
             state.reply_due = false;
+            state.last_sent_view = None;
             state.last_sent_heads = our_heads.clone();
             state.in_flight = true;
             let message = Message {
@@ -98,13 +99,20 @@ impl Doc {
 
         let heads_unchanged = state.last_sent_heads == our_heads;
         let heads_equal = state.their_heads.as_ref() == Some(&our_heads);
+        // Saying again what we said, to a peer that said nothing new, is no use (a peer whose
+        // changes we cannot take would otherwise ping-pong with us forever); a lost message
+        // is re-sent after `SyncState::timeout`.
+        let view = (state.their_heads.clone(), our_need.clone());
+        let nothing_new =
+            heads_unchanged && to_send.is_empty() && state.last_sent_view.as_ref() == Some(&view);
         if !state.reply_due
-            && heads_unchanged
-            && ((heads_equal && to_send.is_empty()) || state.in_flight)
+            && (nothing_new
+                || (heads_unchanged && ((heads_equal && to_send.is_empty()) || state.in_flight)))
         {
             return None;
         }
         state.reply_due = false;
+        state.last_sent_view = Some(view);
 
         // A filter is sent when it says something new: other common heads or other heads.
         let last_sync = state.shared_heads.clone();
@@ -237,10 +245,13 @@ impl Doc {
         let message = Message::decode(bytes).map_err(SyncError::Malformed)?;
         let before_heads = self.heads();
         let heads = normalized(message.heads);
+        let mut news = false;
         if !message.changes.is_empty() {
-            let (_, hashes) = self
+            let waiting = self.waiting_count();
+            let (report, hashes) = self
                 .import_chunk(&message.changes, state.peer_actor.as_ref())
                 .map_err(SyncError::InvalidChanges)?;
+            news = report.applied > 0 || report.pending > waiting;
             state.received.extend(hashes);
             let after_heads = self.heads();
             state.shared_heads = advance_heads(&before_heads, &after_heads, &state.shared_heads);
@@ -262,14 +273,23 @@ impl Doc {
         }
         // The peer starts over (or has nothing): what we sent may be gone, and it needs our
         // filter again.
-        if message.reset || (heads.is_empty() && !before_heads.is_empty()) {
+        let emptied = heads.is_empty()
+            && state
+                .their_heads
+                .as_ref()
+                .is_some_and(|previous| !previous.is_empty());
+        if message.reset || emptied {
             state.sent_hashes.clear();
             state.last_sent_heads.clear();
             state.last_have = None;
         }
+        // A message that tells us something new deserves an answer (if only our heads), so
+        // a peer waiting for one learns where we are; repeats do not (no endless ping-pong
+        // with a peer whose changes we hold back or cannot take).
+        let need = normalized(message.need);
         let substantive = message.reset
-            || !message.changes.is_empty()
-            || !message.need.is_empty()
+            || news
+            || (!need.is_empty() && need != state.their_last_need)
             || message.have.is_some();
         if message.have.is_some() {
             state.their_have = message.have;
@@ -283,7 +303,8 @@ impl Doc {
             state.received.clear();
         }
         state.their_heads = Some(heads);
-        state.their_need = normalized(message.need);
+        state.their_last_need = need.clone();
+        state.their_need = need;
         state.in_flight = false;
         Ok(())
     }

@@ -73,10 +73,14 @@ pub struct SyncState {
     pub(crate) shared_heads: Vec<ChangeHash>,
     /// Our heads in the last message we sent.
     pub(crate) last_sent_heads: Vec<ChangeHash>,
+    /// What we knew of the peer's heads, and what we asked for, when we last sent.
+    pub(crate) last_sent_view: Option<(Option<Vec<ChangeHash>>, Vec<ChangeHash>)>,
     /// The peer's heads, from its last message.
     pub(crate) their_heads: Option<Vec<ChangeHash>>,
     /// What the peer asked for in its last message (cleared once answered).
     pub(crate) their_need: Vec<ChangeHash>,
+    /// What the peer asked for in its last message (kept: a repeated request is not news).
+    pub(crate) their_last_need: Vec<ChangeHash>,
     /// What the peer has, from its last message.
     pub(crate) their_have: Option<Have>,
     /// Changes we sent the peer this session.
@@ -136,8 +140,10 @@ impl SyncState {
         SyncState {
             shared_heads: Vec::new(),
             last_sent_heads: Vec::new(),
+            last_sent_view: None,
             their_heads: None,
             their_need: Vec::new(),
+            their_last_need: Vec::new(),
             their_have: None,
             sent_hashes: HashSet::new(),
             received: HashSet::new(),
@@ -183,6 +189,7 @@ impl SyncState {
     pub fn timeout(&mut self) {
         self.in_flight = false;
         self.last_sent_heads.clear();
+        self.last_sent_view = None;
         self.sent_hashes.clear();
         self.last_have = None;
     }
