@@ -336,8 +336,8 @@ impl Sim {
         }
     }
 
-    /// Runs until no frame is in flight and none was sent for three retry periods (at most
-    /// `limit_ms`); returns whether the network went quiet.
+    /// Runs until no frame is in flight and none was sent for three of the longest retry
+    /// waits (at most `limit_ms`); returns whether the network went quiet.
     pub fn settle(&mut self, limit_ms: u64) -> bool {
         let end = self.now + limit_ms;
         let mut quiet_since = self.now;
@@ -347,16 +347,22 @@ impl Sim {
             if self.frames_sent != sent || !self.queue.is_empty() {
                 sent = self.frames_sent;
                 quiet_since = self.now;
-            } else if self.now - quiet_since >= 3 * self.config.retry_after_ms {
+            } else if self.now - quiet_since
+                >= 3 * (self.config.retry_after_ms << dagsync::repo::MAX_BACKOFF_SHIFT)
+            {
                 return true;
             }
         }
         false
     }
 
-    /// Checks that every node has the document with the same heads and the same content.
+    /// Checks that every node has the document with the same heads and the same content (or
+    /// that none has it: its creator lost it in a restart without storage before sharing it).
     pub fn check_converged(&mut self) -> Result<(), String> {
         let doc = self.doc;
+        if self.nodes.iter().all(|n| n.repo.doc(&doc).is_none()) {
+            return Ok(());
+        }
         let mut first: Option<(Vec<dagsync::ChangeHash>, String)> = None;
         for i in 0..self.nodes.len() {
             let Some(d) = self.nodes[i].repo.doc_mut(&doc) else {
@@ -377,6 +383,25 @@ impl Sim {
             }
         }
         Ok(())
+    }
+
+    /// Every node's heads, connected peers and sync states, and the links: for debugging a
+    /// failing seed.
+    pub fn describe(&mut self) -> String {
+        use std::fmt::Write;
+        let doc = self.doc;
+        let mut out = String::new();
+        for i in 0..self.nodes.len() {
+            let heads = self.nodes[i].repo.doc_mut(&doc).map(|d| d.heads());
+            let _ = writeln!(out, "p{i}: heads {heads:?}");
+            for p in self.nodes[i].repo.peers() {
+                if let Some(state) = self.nodes[i].repo.sync_state(&p, &doc) {
+                    let _ = writeln!(out, "  with {p}: {state:?}");
+                }
+            }
+        }
+        let _ = writeln!(out, "links {:?}, cut {:?}", self.links, self.cut);
+        out
     }
 
     /// The simulated time in ms.

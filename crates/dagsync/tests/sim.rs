@@ -16,7 +16,7 @@ fn perfect() -> NetConfig {
 fn settle_and_check(sim: &mut Sim) {
     assert!(sim.settle(600_000), "the network never went quiet");
     if let Err(e) = sim.check_converged() {
-        panic!("not converged at {} ms: {e}", sim.now());
+        panic!("not converged at {} ms: {e}\n{}", sim.now(), sim.describe());
     }
 }
 
@@ -111,7 +111,11 @@ fn frames_smaller_than_messages_are_reassembled() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    // 24 cases by default; `PROPTEST_CASES=1000 cargo test --release --test sim` for a soak.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(24),
+        ..ProptestConfig::default()
+    })]
 
     /// Random scenarios: edits, partitions, heals and restarts on a random topology over a
     /// lossy, duplicating, reordering network; healed and quiet, all peers agree.
@@ -142,6 +146,6 @@ proptest! {
         sim.heal();
         prop_assert!(sim.settle(600_000), "never quiet");
         let result = sim.check_converged();
-        prop_assert!(result.is_ok(), "{:?}", result);
+        prop_assert!(result.is_ok(), "{:?}\n{}", result, sim.describe());
     }
 }

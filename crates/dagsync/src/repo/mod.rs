@@ -22,6 +22,10 @@ pub use id::{DocId, ParseDocIdError, PeerId};
 pub use storage::{MemoryStorage, Storage, StorageError};
 use wire::RepoMessage;
 
+/// The retry wait doubles with each retry that brings no news, up to `2^MAX_BACKOFF_SHIFT`
+/// times [`RepoConfig::retry_after_ms`].
+pub const MAX_BACKOFF_SHIFT: u32 = 3;
+
 /// Compaction: a document's chunks are merged once there are this many.
 const COMPACT_AFTER: usize = 32;
 
@@ -111,6 +115,10 @@ struct Session {
     state: SyncState,
     /// When we last sent a message (milliseconds, [`Repo::tick`] time).
     last_sent: u64,
+    /// When we last received one.
+    last_heard: u64,
+    /// Retries since the peer's heads last changed (the wait doubles with each, up to 8×).
+    retries: u32,
 }
 
 /// A connected peer.
@@ -293,6 +301,11 @@ impl Repo {
         Ok(result)
     }
 
+    /// The sync state of document `id` with connected peer `peer`, once a session started.
+    pub fn sync_state(&self, peer: &PeerId, id: &DocId) -> Option<&SyncState> {
+        self.peers.get(peer)?.sessions.get(id).map(|s| &s.state)
+    }
+
     /// The connected peers, sorted.
     pub fn peers(&self) -> Vec<PeerId> {
         self.peers.keys().cloned().collect()
@@ -424,6 +437,7 @@ impl Repo {
             return Ok(false);
         };
         let before = entry.doc.heads();
+        let their_before = session.state.their_heads().map(<[_]>::to_vec);
         entry
             .doc
             .receive_sync_message(&mut session.state, message)
@@ -432,41 +446,60 @@ impl Repo {
                 doc: *id,
                 source,
             })?;
+        session.last_heard = self.now;
+        if session.state.their_heads() != their_before.as_deref() {
+            session.retries = 0;
+        }
         let state = session.state.encode();
         let changed = entry.doc.heads() != before;
         self.storage.save_sync_state(id, peer, state)?;
         Ok(changed)
     }
 
-    /// Time passed (`now_ms`, any monotonic clock in milliseconds): messages a peer has not
-    /// answered within [`RepoConfig::retry_after_ms`] are sent again, unless the peer is known
-    /// to have everything we have.
+    /// Time passed (`now_ms`, any monotonic clock in milliseconds): every document whose
+    /// session with a peer is not known to be in step (the peer's last heads differ from ours)
+    /// and has been quiet for [`RepoConfig::retry_after_ms`] starts its sync over, so lost
+    /// messages on either side are made up for; the wait doubles with each retry that brings
+    /// no news from the peer (up to 8×).
     pub fn tick(&mut self, now_ms: u64) -> Result<(), RepoError> {
         self.now = now_ms;
         let mut due = Vec::new();
-        for (peer, p) in &self.peers {
-            for (id, session) in &p.sessions {
-                if session.state.in_flight()
-                    && now_ms.saturating_sub(session.last_sent) >= self.config.retry_after_ms
-                {
+        for (peer, p) in &mut self.peers {
+            for (id, session) in &mut p.sessions {
+                let Some(entry) = self.docs.get_mut(id) else {
+                    continue;
+                };
+                let heads = entry.doc.heads();
+                if session.state.their_heads() == Some(heads.as_slice()) {
+                    // In step: nothing to tell, nothing to wait for.
+                    if session.state.in_flight() {
+                        session.state.mark_acknowledged(&heads);
+                    }
+                    session.retries = 0;
+                    continue;
+                }
+                // Not known to be in step and quiet for a while (a message may have been
+                // lost, on either side): start over, waiting longer after each try.
+                let wait = self
+                    .config
+                    .retry_after_ms
+                    .saturating_mul(1 << session.retries.min(MAX_BACKOFF_SHIFT));
+                let quiet_since = session.last_sent.max(session.last_heard);
+                if now_ms.saturating_sub(quiet_since) >= wait {
+                    session.retries += 1;
                     due.push((peer.clone(), *id));
                 }
             }
         }
         for (peer, id) in due {
-            let (Some(entry), Some(p)) = (self.docs.get_mut(&id), self.peers.get_mut(&peer)) else {
-                continue;
-            };
-            let Some(session) = p.sessions.get_mut(&id) else {
-                continue;
-            };
-            let heads = entry.doc.heads();
-            if session.state.their_heads() == Some(heads.as_slice()) {
-                // Nothing to tell: the peer has everything we have.
-                session.state.mark_acknowledged(&heads);
-                continue;
+            if let Some(session) = self
+                .peers
+                .get_mut(&peer)
+                .and_then(|p| p.sessions.get_mut(&id))
+            {
+                session.state.timeout();
+                session.last_sent = now_ms;
             }
-            session.state.timeout();
             self.sync_doc(&peer, &id)?;
         }
         Ok(())
@@ -511,6 +544,8 @@ impl Repo {
                 Session {
                     state,
                     last_sent: self.now,
+                    last_heard: self.now,
+                    retries: 0,
                 },
             );
         }

@@ -77,9 +77,21 @@ impl Doc {
         if !known_shared {
             state.shared_heads.clear();
         }
-        let answers = state.their_have.is_some();
+        // Their heads, when we have them all, say exactly what they have.
+        let heads_known = state
+            .their_heads
+            .as_ref()
+            .is_some_and(|heads| heads.iter().all(|h| self.has_change(h)));
+        let answers = state.their_have.is_some() || heads_known;
         let to_send: Vec<u32> = match &state.their_have {
             Some(have) => self.changes_to_send(state, have),
+            None if heads_known => {
+                let nothing = Have {
+                    last_sync: Vec::new(),
+                    bloom: BloomFilter::new([0; super::bloom::SALT_LEN], [].iter()),
+                };
+                self.changes_to_send(state, &nothing)
+            }
             // A session resuming from known common heads: send what we added since.
             None if !state.shared_heads.is_empty() => self
                 .indexes_since(&state.shared_heads)
