@@ -49,13 +49,15 @@ struct Node {
     incarnation: u8,
 }
 
-/// A frame in flight.
+/// A frame in flight, on one connection of its link (frames of an earlier connection are
+/// never delivered on a later one, as with real data channels).
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
 struct InFlight {
     at: u64,
     seq: u64,
     from: usize,
     to: usize,
+    connection: u64,
     frame: Vec<u8>,
 }
 
@@ -66,6 +68,8 @@ pub struct Sim {
     nodes: Vec<Node>,
     links: BTreeSet<(usize, usize)>,
     cut: BTreeSet<(usize, usize)>,
+    /// Per link, the number of its current connection.
+    connections: std::collections::BTreeMap<(usize, usize), u64>,
     queue: BinaryHeap<Reverse<InFlight>>,
     now: u64,
     seq: u64,
@@ -110,6 +114,7 @@ impl Sim {
             nodes,
             links: BTreeSet::new(),
             cut: BTreeSet::new(),
+            connections: std::collections::BTreeMap::new(),
             queue: BinaryHeap::new(),
             now: 0,
             seq: 0,
@@ -193,6 +198,7 @@ impl Sim {
     }
 
     fn connect(&mut self, a: usize, b: usize) {
+        *self.connections.entry(link(a, b)).or_default() += 1;
         self.nodes[a].repo.connect(peer(b)).expect("storage");
         self.nodes[b].repo.connect(peer(a)).expect("storage");
         self.flush();
@@ -289,6 +295,7 @@ impl Sim {
                 } else {
                     1
                 };
+                let connection = self.connections.get(&link(from, to)).copied().unwrap_or(0);
                 for _ in 0..copies {
                     let latency = self.config.min_latency
                         + self
@@ -300,6 +307,7 @@ impl Sim {
                         seq: self.seq,
                         from,
                         to,
+                        connection,
                         frame: frame.clone(),
                     }));
                 }
@@ -321,7 +329,8 @@ impl Sim {
                     break;
                 };
                 self.now = self.now.max(f.at);
-                if self.up(f.from, f.to) {
+                let current = self.connections.get(&link(f.from, f.to)).copied();
+                if self.up(f.from, f.to) && current == Some(f.connection) {
                     if let Err(e) = self.nodes[f.to].repo.receive(&peer(f.from), &f.frame) {
                         panic!("p{} refused a frame from p{}: {e}", f.to, f.from);
                     }

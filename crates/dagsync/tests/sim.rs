@@ -148,4 +148,43 @@ proptest! {
         let result = sim.check_converged();
         prop_assert!(result.is_ok(), "{:?}\n{}", result, sim.describe());
     }
+
+    /// The same over a harsh network: a fifth of the frames lost, a fifth duplicated, frames
+    /// of 200 bytes, up to 10 peers.
+    #[test]
+    fn random_scenarios_converge_over_a_harsh_network(seed in any::<u64>(), n in 2usize..11, steps in 10usize..80) {
+        let config = NetConfig {
+            loss: 200,
+            duplicate: 200,
+            max_latency: 150,
+            max_frame: 200,
+            ..NetConfig::default()
+        };
+        let mut sim = Sim::new(n, seed, config);
+        sim.random_topology(n / 3);
+        for _ in 0..steps {
+            match sim.rng.below(25) {
+                0 => {
+                    let side: Vec<usize> = (0..n).filter(|_| sim.rng.below(2) == 0).collect();
+                    sim.partition(&side);
+                }
+                1 => sim.heal(),
+                2 => {
+                    let i = sim.rng.below(n as u64) as usize;
+                    let keep = sim.rng.below(3) != 0;
+                    sim.restart(i, keep);
+                }
+                _ => {
+                    let i = sim.rng.below(n as u64) as usize;
+                    sim.edit(i);
+                }
+            }
+            let ms = sim.rng.below(150);
+            sim.run(ms);
+        }
+        sim.heal();
+        prop_assert!(sim.settle(3_600_000), "never quiet");
+        let result = sim.check_converged();
+        prop_assert!(result.is_ok(), "{:?}\n{}", result, sim.describe());
+    }
 }
