@@ -271,11 +271,15 @@ pub struct Poisoning {
     pub hits_random_salt: usize,
 }
 
-/// An attacker who knows the protocol, the victim's changes and the salt its filter will use
-/// mines a chain of `chain` changes (given to the victim's peer) whose hashes are all false
-/// positives of that filter. Then the victim (first contact, filter over its whole history)
-/// syncs with the peer, once with the known salt and once with a random one.
-pub fn poisoning(history: usize, chain: usize, seed: u64) -> Result<Poisoning, String> {
+/// A victim (first contact, filter over its whole history), its peer, and the salt the
+/// victim's filter uses, after an attacker who knows that salt mined a chain of `chain`
+/// changes (given to the peer) whose hashes are all false positives of the victim's filter.
+/// Also returns the mined hashes and how many candidates were hashed.
+pub fn mined_setup(
+    history: usize,
+    chain: usize,
+    seed: u64,
+) -> Result<(Doc, Doc, [u8; SALT_LEN], Vec<ChangeHash>, usize), String> {
     let mut rng = Rng::new(seed);
     let mut victim = Doc::new(ActorId([1; 32]));
     make_changes(&mut victim, &mut rng, history)?;
@@ -302,6 +306,15 @@ pub fn poisoning(history: usize, chain: usize, seed: u64) -> Result<Poisoning, S
         }
     }
     peer.merge(&mut attacker).map_err(|e| e.to_string())?;
+    Ok((victim, peer, salt, mined, tries))
+}
+
+/// An attacker who knows the protocol, the victim's changes and the salt its filter will use
+/// mines a chain of `chain` changes (see [`mined_setup`]). Then the victim syncs with the
+/// peer, once with the known salt and once with a random one.
+pub fn poisoning(history: usize, chain: usize, seed: u64) -> Result<Poisoning, String> {
+    let (mut victim, mut peer, salt, mined, tries) = mined_setup(history, chain, seed)?;
+    let victim_hashes: Vec<ChangeHash> = victim.history().iter().map(|e| e.hash).collect();
     let known = run_sync(
         &mut victim.fork(ActorId([1; 32])),
         &mut SyncState::with_fixed_salt(salt),
@@ -314,6 +327,7 @@ pub fn poisoning(history: usize, chain: usize, seed: u64) -> Result<Poisoning, S
         &mut peer,
         &mut SyncState::new(),
     )?;
+    let mut rng = Rng::new(seed ^ 0xA5A5);
     let mut real_salt = [0u8; SALT_LEN];
     for byte in &mut real_salt {
         *byte = rng.below(256) as u8;
@@ -348,5 +362,26 @@ mod tests {
         first_contact(&mut base, 50, 3).expect("syncs");
         let p = poisoning(300, 5, 4).expect("runs");
         assert!(p.rounds_known_salt <= 3 && p.rounds_random_salt <= 3);
+    }
+
+    /// Whatever the honest peer's salt (and so its own false positives), the mined chain
+    /// costs at most one round more than first contact's two.
+    #[test]
+    fn poisoning_never_takes_more_than_three_rounds() {
+        let (mut victim, mut peer, salt, _, _) = mined_setup(300, 20, 5).expect("mines");
+        for k in 0..60 {
+            let run = run_sync(
+                &mut victim.fork(ActorId([1; 32])),
+                &mut SyncState::with_fixed_salt(salt),
+                &mut peer.fork(ActorId([2; 32])),
+                &mut SyncState::with_seed(k),
+            )
+            .expect("syncs");
+            assert!(
+                run.rounds <= 3,
+                "honest salt seed {k}: {} rounds",
+                run.rounds
+            );
+        }
     }
 }

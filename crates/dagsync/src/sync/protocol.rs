@@ -6,10 +6,15 @@
 //! sends its changes since them straight away, so two peers that were apart converge with one
 //! message each way. Otherwise (first contact, or the peer lost data) the first message
 //! carries the filter, and the reply carries every change the filter does not contain plus
-//! their descendants. Changes a false positive held back show up as missing dependencies and
-//! are asked for by hash; an answer to such a request carries the change together with all its
-//! ancestors since the last common heads, so a chain of false positives — even mined ones —
-//! costs one extra round trip, not one per change.
+//! their descendants. Once a side has all of the peer's heads it knows exactly what the peer
+//! lacks and sends just that, filter or not. Changes a false positive held back show up as
+//! missing dependencies or unknown heads and are asked for by hash; an answer to such a request
+//! carries the change with all its ancestors outside the history the peer is known to have, so
+//! a chain of false positives — even mined ones — costs one extra round trip, not one per
+//! change. A message that tells the receiver something new gets an answer (if only its
+//! heads); repeats do not, so two sides that cannot agree (one holds back the other's
+//! unauthenticated changes) go quiet instead of ping-ponging; lost messages are made up for by
+//! [`SyncState::timeout`] (the repo calls it when a session is quiet but not in step).
 
 use std::collections::HashSet;
 
@@ -211,6 +216,26 @@ impl Doc {
                 || self.deps_at(i).iter().any(|d| send.contains(d))
             {
                 send.insert(i);
+            }
+        }
+        if !exact {
+            // A false positive costs a request and its answer, so send a few claimed changes
+            // along where a claim is most likely false: our heads (they lack something, maybe
+            // those), and the claimed parents of what we send (they lack the child).
+            let in_since: FxHashSet<u32> = since.iter().copied().collect();
+            let mut extra: Vec<u32> = self
+                .heads()
+                .iter()
+                .filter_map(|h| self.index_of(h))
+                .collect();
+            for &i in &send {
+                extra.extend(self.deps_at(i).iter().copied());
+            }
+            for i in extra {
+                let theirs = self.hash_at(i).is_none_or(|h| state.received.contains(&h));
+                if in_since.contains(&i) && !theirs {
+                    send.insert(i);
+                }
             }
         }
         send.retain(|&i| {
