@@ -271,15 +271,24 @@ pub struct Poisoning {
     pub hits_random_salt: usize,
 }
 
-/// A victim (first contact, filter over its whole history), its peer, and the salt the
-/// victim's filter uses, after an attacker who knows that salt mined a chain of `chain`
-/// changes (given to the peer) whose hashes are all false positives of the victim's filter.
-/// Also returns the mined hashes and how many candidates were hashed.
-pub fn mined_setup(
-    history: usize,
-    chain: usize,
-    seed: u64,
-) -> Result<(Doc, Doc, [u8; SALT_LEN], Vec<ChangeHash>, usize), String> {
+/// The poisoning setup of [`mined_setup`].
+pub struct Mined {
+    /// The victim: shared history plus 20 changes of its own.
+    pub victim: Doc,
+    /// The victim's peer: the shared history plus the mined chain.
+    pub peer: Doc,
+    /// The salt the attacker mined against.
+    pub salt: [u8; SALT_LEN],
+    /// The mined changes' hashes.
+    pub mined: Vec<ChangeHash>,
+    /// Candidate changes hashed to find them.
+    pub tries: usize,
+}
+
+/// A victim (first contact, filter over its whole history) and its peer, after an attacker
+/// who knows the salt of the victim's filter mined a chain of `chain` changes (given to the
+/// peer) whose hashes are all false positives of that filter.
+pub fn mined_setup(history: usize, chain: usize, seed: u64) -> Result<Mined, String> {
     let mut rng = Rng::new(seed);
     let mut victim = Doc::new(ActorId([1; 32]));
     make_changes(&mut victim, &mut rng, history)?;
@@ -306,14 +315,26 @@ pub fn mined_setup(
         }
     }
     peer.merge(&mut attacker).map_err(|e| e.to_string())?;
-    Ok((victim, peer, salt, mined, tries))
+    Ok(Mined {
+        victim,
+        peer,
+        salt,
+        mined,
+        tries,
+    })
 }
 
 /// An attacker who knows the protocol, the victim's changes and the salt its filter will use
 /// mines a chain of `chain` changes (see [`mined_setup`]). Then the victim syncs with the
 /// peer, once with the known salt and once with a random one.
 pub fn poisoning(history: usize, chain: usize, seed: u64) -> Result<Poisoning, String> {
-    let (mut victim, mut peer, salt, mined, tries) = mined_setup(history, chain, seed)?;
+    let Mined {
+        mut victim,
+        mut peer,
+        salt,
+        mined,
+        tries,
+    } = mined_setup(history, chain, seed)?;
     let victim_hashes: Vec<ChangeHash> = victim.history().iter().map(|e| e.hash).collect();
     let known = run_sync(
         &mut victim.fork(ActorId([1; 32])),
@@ -368,7 +389,12 @@ mod tests {
     /// costs at most one round more than first contact's two.
     #[test]
     fn poisoning_never_takes_more_than_three_rounds() {
-        let (mut victim, mut peer, salt, _, _) = mined_setup(300, 20, 5).expect("mines");
+        let Mined {
+            mut victim,
+            mut peer,
+            salt,
+            ..
+        } = mined_setup(300, 20, 5).expect("mines");
         for k in 0..60 {
             let run = run_sync(
                 &mut victim.fork(ActorId([1; 32])),
