@@ -143,6 +143,7 @@ impl Sim {
             RepoConfig {
                 max_frame: config.max_frame,
                 retry_after_ms: config.retry_after_ms,
+                ..RepoConfig::default()
             },
         )
         .expect("memory storage never fails");

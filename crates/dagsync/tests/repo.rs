@@ -225,3 +225,44 @@ fn bad_frames_and_messages_are_errors_for_that_peer_only() {
 fn frame_of_nothing() -> Vec<u8> {
     dagsync::sync::split_frames(&[], 0, 1024).remove(0)
 }
+
+#[test]
+fn stats_count_frames_and_a_peer_cannot_add_documents_without_limit() {
+    use dagsync::repo::RepoConfig;
+    let config = RepoConfig {
+        max_docs: 2,
+        ..RepoConfig::default()
+    };
+    let mut small = Repo::with_config(ActorId([1; 32]), Box::new(MemoryStorage::new()), config)
+        .expect("memory storage");
+    let mut big = repo(2);
+    for _ in 0..3 {
+        big.create().expect("create");
+    }
+    small.connect(PeerId::from("b")).expect("connect");
+    big.connect(PeerId::from("a")).expect("connect");
+    let mut refused = 0;
+    loop {
+        let mut moved = false;
+        while let Some((_, frame)) = big.poll_frame() {
+            if small.receive(&PeerId::from("b"), &frame).is_err() {
+                refused += 1;
+            }
+            moved = true;
+        }
+        while let Some((_, frame)) = small.poll_frame() {
+            big.receive(&PeerId::from("a"), &frame).expect("valid");
+            moved = true;
+        }
+        if !moved {
+            break;
+        }
+    }
+    assert!(refused > 0);
+    let stats = small.stats();
+    assert_eq!(stats.docs, 2);
+    assert_eq!(stats.peers, 1);
+    assert!(stats.frames_received > 0 && stats.frames_sent > 0 && stats.refused > 0);
+    let storage = small.close().expect("close");
+    assert_eq!(storage.doc_ids().expect("ids").len(), 2);
+}

@@ -68,6 +68,9 @@ pub enum RepoError {
     /// No connected peer with this id.
     #[error("no connected peer {0}")]
     UnknownPeer(PeerId),
+    /// A peer offered a document, but the repo holds [`RepoConfig::max_docs`] already.
+    #[error("peer {0} offered a document beyond the limit of documents")]
+    TooManyDocs(PeerId),
 }
 
 /// Something that happened in a [`Repo`], for the app to react to.
@@ -92,6 +95,9 @@ pub struct RepoConfig {
     /// A message not answered within this many milliseconds is sent again (see
     /// [`Repo::tick`]).
     pub retry_after_ms: u64,
+    /// At most this many documents in the repo: documents peers announce or sync beyond it
+    /// are refused ([`RepoError::TooManyDocs`]), so a peer cannot fill memory with empty ones.
+    pub max_docs: usize,
 }
 
 impl Default for RepoConfig {
@@ -99,8 +105,28 @@ impl Default for RepoConfig {
         RepoConfig {
             max_frame: DEFAULT_MAX_FRAME,
             retry_after_ms: 2_000,
+            max_docs: 100_000,
         }
     }
+}
+
+/// Counters of a [`Repo`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RepoStats {
+    /// Documents held.
+    pub docs: usize,
+    /// Peers connected.
+    pub peers: usize,
+    /// Frames handed out to send.
+    pub frames_sent: u64,
+    /// Bytes of those frames.
+    pub bytes_sent: u64,
+    /// Frames received.
+    pub frames_received: u64,
+    /// Bytes of those frames.
+    pub bytes_received: u64,
+    /// Frames or messages refused (malformed, invalid changes).
+    pub refused: u64,
 }
 
 /// A document with what of it is stored.
@@ -169,6 +195,7 @@ pub struct Repo {
     /// Seeds sync-state salts deterministically (simulations), or `None` for real randomness.
     seed: Option<u64>,
     sessions_started: u64,
+    stats: RepoStats,
 }
 
 impl std::fmt::Debug for Repo {
@@ -205,6 +232,7 @@ impl Repo {
             now: 0,
             seed: None,
             sessions_started: 0,
+            stats: RepoStats::default(),
         };
         for id in repo.storage.doc_ids()? {
             let mut doc = Doc::new(actor);
@@ -355,10 +383,23 @@ impl Repo {
     /// the other peers), replies are queued. A refused frame or message is an error for
     /// that peer only; documents stay as they were.
     pub fn receive(&mut self, peer: &PeerId, frame: &[u8]) -> Result<(), RepoError> {
+        let result = self.receive_frame(peer, frame);
+        if matches!(
+            result,
+            Err(RepoError::Frame { .. } | RepoError::Malformed { .. } | RepoError::Sync { .. })
+        ) {
+            self.stats.refused += 1;
+        }
+        result
+    }
+
+    fn receive_frame(&mut self, peer: &PeerId, frame: &[u8]) -> Result<(), RepoError> {
         let p = self
             .peers
             .get_mut(peer)
             .ok_or_else(|| RepoError::UnknownPeer(peer.clone()))?;
+        self.stats.frames_received += 1;
+        self.stats.bytes_received += frame.len() as u64;
         let message = match p.reassembler.push(frame) {
             Ok(Some(m)) => m,
             Ok(None) => return Ok(()),
@@ -377,6 +418,10 @@ impl Repo {
             RepoMessage::Announce(ids) => {
                 for id in ids {
                     if !self.docs.contains_key(&id) {
+                        if self.docs.len() >= self.config.max_docs {
+                            self.stats.refused += 1;
+                            return Err(RepoError::TooManyDocs(peer.clone()));
+                        }
                         self.events.push_back(RepoEvent::DocAdded(id));
                         self.create_with_id(id)?;
                     }
@@ -387,6 +432,10 @@ impl Repo {
                 // A document the peer has and we do not: start it empty, but keep it only if
                 // the message is accepted.
                 let added = !self.docs.contains_key(&id);
+                if added && self.docs.len() >= self.config.max_docs {
+                    self.stats.refused += 1;
+                    return Err(RepoError::TooManyDocs(peer.clone()));
+                }
                 if added {
                     self.docs.insert(
                         id,
@@ -507,7 +556,29 @@ impl Repo {
 
     /// The next frame to send, with the peer to send it to.
     pub fn poll_frame(&mut self) -> Option<(PeerId, Vec<u8>)> {
-        self.outbox.pop_front()
+        let next = self.outbox.pop_front();
+        if let Some((_, frame)) = &next {
+            self.stats.frames_sent += 1;
+            self.stats.bytes_sent += frame.len() as u64;
+        }
+        next
+    }
+
+    /// Counters: documents, peers, frames and bytes each way, refusals.
+    pub fn stats(&self) -> RepoStats {
+        RepoStats {
+            docs: self.docs.len(),
+            peers: self.peers.len(),
+            ..self.stats
+        }
+    }
+
+    /// Disconnects every peer (storing their sync states) and gives back the storage.
+    pub fn close(mut self) -> Result<Box<dyn Storage>, RepoError> {
+        for peer in self.peers() {
+            self.disconnect(&peer)?;
+        }
+        Ok(self.storage)
     }
 
     /// The next event.
