@@ -134,6 +134,21 @@ pub enum DocError {
     /// A key pair that is not the document's actor's.
     #[error("the identity's public key is not the document's actor id")]
     WrongIdentity,
+    /// The local actor may not write this (restricted) document, or its access list.
+    #[error("not authorized: the local actor may not write this")]
+    NotAuthorized,
+    /// The access list is written only through `grant` and `revoke`.
+    #[error("the access-list root is reserved")]
+    Reserved,
+    /// An operation for unrestricted documents on a restricted one, or the other way round.
+    #[error("the document is not restricted")]
+    NotRestricted,
+    /// The operation needs a document without history.
+    #[error("the document already has a history")]
+    NotEmpty,
+    /// A stable position that names no item of this container (or is malformed).
+    #[error("the position names no item of this container")]
+    UnknownPosition,
 }
 
 /// Why a remote change was refused. A refused change is not applied and changes nothing.
@@ -148,6 +163,17 @@ pub enum ApplyError {
         /// Its sequence number.
         seq: u64,
         /// What was missing.
+        what: String,
+    },
+    /// The change's author may not write what it wrote, in the permission state of the
+    /// change's causal past (restricted documents).
+    #[error("change {actor}/{seq} is not authorized: {what}")]
+    NotAuthorized {
+        /// Author of the refused change.
+        actor: crate::ActorId,
+        /// Its sequence number.
+        seq: u64,
+        /// What it may not do.
         what: String,
     },
     /// A change's signature is not its author's signature of its hash: forged, or altered on

@@ -11,6 +11,7 @@ mod doc;
 mod encoding;
 mod error;
 mod id;
+pub mod query;
 pub mod repo;
 pub mod sync;
 mod value;
@@ -21,7 +22,7 @@ pub use dag::{ChangeHash, ParseHashError, Signature};
 pub use doc::{
     ApplyReport, Change, ChangeId, ContainerId, ContainerKind, CounterMut, Doc, Event,
     HistoryEntry, InsertContent, Item, ListMut, MapMut, NewItem, Op, OpAction, Origin, Patch,
-    PatchAction, PathElem, RegisterMut, SetMut, TextMut,
+    PatchAction, PathElem, RegisterMut, SetMut, StablePosition, TextMut, UndoConfig, UndoStep,
 };
 pub use error::{ApplyError, DecodeError, DocError, Result};
 pub use sync::{SyncError, SyncState};

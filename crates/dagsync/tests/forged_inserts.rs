@@ -121,7 +121,11 @@ fn a_batch_failing_half_applied_is_rolled_back() {
     let seen = events.clone();
     doc.subscribe(move |_| seen.set(seen.get() + 1));
     let before = (doc.to_json(), doc.heads(), doc.change_count());
-    // The honest changes apply first; the forged one fails while being applied.
+    // The forged change depends on an honest one of the same batch, so it can only be
+    // checked once that one applied: it fails while being applied, after the honest ones.
+    let mut forged = forged;
+    forged.deps = vec![start.hash()];
+    forged.start_op += 10;
     let e = doc
         .apply_changes([start.clone(), end.clone(), forged])
         .expect_err("the batch is refused");

@@ -8,8 +8,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use dagsync::auth::{DocumentKey, Role};
 use dagsync::clock::VersionVector;
-use dagsync::{ActorId, Change, ContainerKind, Doc, NewItem, Signature, Value};
+use dagsync::{ActorId, Change, ContainerKind, Doc, Identity, NewItem, Signature, Value};
 use dagsync_decode_fuzz::{base_doc, build_base_doc};
 
 fn actor(n: u8) -> ActorId {
@@ -308,4 +309,29 @@ fn main() {
     out.change("signed", &signed);
     let last = typed.changes_since(&all).pop().unwrap();
     out.change("typing-last", &last);
+
+    // Signed, restricted and encrypted documents (issue 6).
+    let mut owner = Doc::with_identity(Identity::from_secret_key([1; 32]));
+    owner.set_time_source(now);
+    owner.restrict().unwrap();
+    owner
+        .grant(&Identity::from_secret_key([2; 32]).actor(), Role::Writer)
+        .unwrap();
+    owner.get_text("t").insert(0, "restricted").unwrap();
+    owner.commit(Some("signed"));
+    out.document("restricted", &mut owner);
+    out.changes("restricted", &owner.export_changes(&all));
+    out.change(
+        "genuinely-signed",
+        &owner.changes_since(&all).pop().unwrap(),
+    );
+    let mut secret = Doc::with_identity(Identity::from_secret_key([3; 32]));
+    secret.set_time_source(now);
+    secret.set_document_key(Some(DocumentKey([9; 32])));
+    secret.get_text("t").insert(0, "encrypted").unwrap();
+    secret.get_map("m").set("k", 1i64).unwrap();
+    secret.commit(Some("sealed"));
+    out.document("encrypted", &mut secret);
+    out.changes("encrypted", &secret.export_changes(&all));
+    out.change("encrypted", &secret.changes_since(&all).pop().unwrap());
 }

@@ -324,6 +324,12 @@ pub fn check_decoded_doc(doc: &mut Doc) {
 
     let exported = doc.export_changes(&VersionVector::new());
     let mut fresh = Doc::new(ActorId([0x30; 32]));
+    if let Some(genesis) = doc.genesis() {
+        // A restricted document's replicas are told its genesis up front.
+        fresh
+            .restricted_to(genesis)
+            .unwrap_or_else(|e| panic!("a new document refuses restricted_to: {e}"));
+    }
     let report = fresh
         .import_changes(&exported)
         .unwrap_or_else(|e| panic!("export_changes() of a decoded document does not import: {e}"));
@@ -340,8 +346,15 @@ pub fn check_decoded_doc(doc: &mut Doc) {
         assert_eq!(back, change, "change to_bytes/from_bytes round trip");
     }
 
-    // The decoded state accepts local edits, and their snapshot loads.
+    // The decoded state accepts local edits (from an actor allowed to write), and their
+    // snapshot loads.
     let mut edited = doc.fork(ActorId([0x40; 32]));
+    if edited.role(&edited.actor()).is_none() {
+        let refused = edited.get_text("fuzz-edit").insert(0, "x");
+        assert_eq!(refused, Err(dagsync::DocError::NotAuthorized));
+        assert_eq!(state(&edited), json, "a refused edit changed the state");
+        return;
+    }
     edited
         .get_text("fuzz-edit")
         .insert(0, "x")

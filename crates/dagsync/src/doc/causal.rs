@@ -9,6 +9,11 @@ use rustc_hash::FxHashMap;
 use crate::dag::ChangeHash;
 use crate::id::{ActorIdx, Id};
 
+use crate::clock::OpId;
+use crate::crdt::seq::{PlaceError, Run};
+
+use super::state::State;
+use super::types::{Change, ContainerId};
 use super::Doc;
 
 /// The causal past of the change being applied: its dependencies' ancestry.
@@ -67,11 +72,61 @@ impl Doc {
             .or_insert_with(|| self.has_ancestor(past.deps, hash, &HashMap::new(), &HashMap::new()))
     }
 
+    /// Whether, in the document as it is, items of `change`'s causal past (`deps`: its
+    /// dependencies' log indexes) lie between an insert's origins — a forged insert. `false`
+    /// when that cannot be told yet (an origin or the container not here).
+    pub(super) fn origins_skip_past_items(
+        &self,
+        change: &Change,
+        deps: &[u32],
+        container: &ContainerId,
+        origin_left: &Option<OpId>,
+        origin_right: &Option<OpId>,
+    ) -> bool {
+        let Some(c) = self.resolve_existing(container) else {
+            return false;
+        };
+        let seq = match &self.containers[c as usize].state {
+            State::Text(s) => &s.seq,
+            State::List(s) => &s.seq,
+            _ => return false,
+        };
+        let resolve = |o: &Option<OpId>| match o {
+            None => Some(Id::NONE),
+            Some(op) => self.internal_id(*op),
+        };
+        let (Some(left), Some(right)) = (resolve(origin_left), resolve(origin_right)) else {
+            return false;
+        };
+        // The change's author may be new here: then none of its items are in the document.
+        let author = self
+            .actor_index
+            .get(&change.actor)
+            .copied()
+            .unwrap_or(ActorIdx::MAX);
+        let mut past = CausalPast::new(author, &change.deps, self.deps_are_heads(deps));
+        let probe = Run {
+            id: Id::NONE,
+            origin_left: left,
+            origin_right: right,
+            content: 0,
+            len: 0,
+            deleted: false,
+        };
+        matches!(
+            seq.locate(&probe, &self.actors, |item| self
+                .item_in_past(&mut past, item)),
+            Err(PlaceError::NotAdjacent)
+        )
+    }
+
     /// Puts the document back to its first `keep` log entries after a change failed half
     /// applied, by replaying them (they were all valid) into a fresh document. Subscribers,
     /// buffered changes and patches not yet delivered (the first `patches` of them) stay.
     pub(super) fn roll_back_to(&mut self, keep: usize, patches: usize) {
         let mut fresh = Doc::new(self.actor());
+        fresh.genesis = self.genesis;
+        fresh.doc_key = self.doc_key.clone();
         for index in 0..keep {
             let Some(hash) = self.changes[index].hash else {
                 continue;
@@ -89,6 +144,20 @@ impl Doc {
         fresh.require_signatures = self.require_signatures;
         self.patches.truncate(patches);
         fresh.patches = std::mem::take(&mut self.patches);
+        // Undo steps name containers by index, which the replay may number differently.
+        if let Some(mut undo) = self.undo.take() {
+            let ids: Vec<ContainerId> = (0..self.containers.len() as u32)
+                .map(|c| self.container_id(c))
+                .collect();
+            undo.remap_containers(|c| {
+                let id = ids.get(c as usize)?;
+                match id {
+                    ContainerId::Root { name, kind } => Some(fresh.root(name, *kind)),
+                    ContainerId::Child { .. } => fresh.resolve_existing(id),
+                }
+            });
+            fresh.undo = Some(undo);
+        }
         *self = fresh;
     }
 }

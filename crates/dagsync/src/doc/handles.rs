@@ -22,6 +22,18 @@ macro_rules! handle {
             pub fn id(&self) -> ContainerId {
                 self.doc.container_id(self.c)
             }
+
+            /// The document, for reads by other modules.
+            #[allow(dead_code)]
+            pub(super) fn doc(&self) -> &Doc {
+                self.doc
+            }
+
+            /// The container's index in the document.
+            #[allow(dead_code)]
+            pub(super) fn c(&self) -> u32 {
+                self.c
+            }
         }
 
         impl Doc {

@@ -81,8 +81,52 @@ impl Doc {
             .collect()
     }
 
+    /// Whether `index .. index+len` lies in sequence container `c` of kind `kind`.
+    fn check_range(
+        &self,
+        c: u32,
+        kind: ContainerKind,
+        index: u64,
+        len: u64,
+    ) -> Result<(), DocError> {
+        let size = match (&self.containers[c as usize].state, kind) {
+            (State::Text(s), ContainerKind::Text) => s.seq.len(Lane::Items),
+            (State::List(s), ContainerKind::List) => s.seq.len(Lane::Items),
+            _ => return Err(self.kind_error(c, kind)),
+        };
+        if index.checked_add(len).is_none_or(|end| end > size) {
+            return Err(out_of_range(index, len, size));
+        }
+        Ok(())
+    }
+
+    /// Removes `value` from set `c`, observing only the add operations `observed` (undoing one
+    /// add keeps other adds of the same value).
+    pub(crate) fn set_remove_observed(
+        &mut self,
+        c: u32,
+        value: &Value,
+        observed: Vec<Id>,
+    ) -> Result<(), DocError> {
+        self.check_writable(c)?;
+        if observed.is_empty() {
+            return Ok(());
+        }
+        let id = self.next_id();
+        let op = StoredOp {
+            container: c,
+            action: StoredAction::SetRemove {
+                value: value.clone(),
+                observed,
+            },
+        };
+        self.apply_local(op, id);
+        Ok(())
+    }
+
     /// Applies and records a local operation whose effect does not depend on positions.
     fn apply_local(&mut self, op: StoredOp, id: Id) {
+        self.undo_applying(&op, id);
         self.apply_op(&op, id);
         self.record(op, id);
     }
@@ -95,29 +139,45 @@ impl Doc {
     }
 
     pub(crate) fn text_insert(&mut self, c: u32, index: u64, text: &str) -> Result<(), DocError> {
-        self.check_writable()?;
+        self.text_insert_placed(c, Place::Index(index), text)
+            .map(|_| ())
+    }
+
+    /// Inserts `text` into text `c` at `place`; returns the char index it went to.
+    pub(crate) fn text_insert_placed(
+        &mut self,
+        c: u32,
+        place: Place,
+        text: &str,
+    ) -> Result<u64, DocError> {
+        self.check_writable(c)?;
         let id = self.next_id();
         let recording = self.recording();
         let State::Text(state) = &mut self.containers[c as usize].state else {
             return Err(self.kind_error(c, ContainerKind::Text));
         };
         let size = state.seq.len(Lane::Items);
-        if index > size {
-            return Err(out_of_range(index, 0, size));
+        if let Place::Index(index) = place {
+            if index > size {
+                return Err(out_of_range(index, 0, size));
+            }
+        }
+        if text.is_empty() {
+            return Ok(0);
         }
         let (content, len) = state.chars.push_str(text);
-        if len == 0 {
-            return Ok(());
-        }
-        let index_utf16 = if recording {
-            state.seq.items_to_utf16(index, &state.chars)
-        } else {
-            0
-        };
-        let (origin_left, origin_right) =
-            state
+        let (origin_left, origin_right, index) = match place {
+            Place::Index(index) => {
+                let (l, r) = state
+                    .seq
+                    .insert_local(index, id, len, content, &state.chars);
+                (l, r, index)
+            }
+            Place::Before(item) => state
                 .seq
-                .insert_local(index, id, len, content, &state.chars);
+                .insert_local_before(item, id, len, content, &state.chars)
+                .ok_or(DocError::UnknownPosition)?,
+        };
         let op = StoredOp {
             container: c,
             action: StoredAction::Insert {
@@ -128,7 +188,12 @@ impl Doc {
             },
         };
         self.record(op, id);
+        self.undo_inserted(c, id, u64::from(len));
         if recording {
+            let State::Text(state) = &self.containers[c as usize].state else {
+                return Err(DocError::UnknownContainer);
+            };
+            let index_utf16 = state.seq.items_to_utf16(index, &state.chars);
             let action = PatchAction::TextInsert {
                 index,
                 index_utf16,
@@ -136,11 +201,12 @@ impl Doc {
             };
             self.push_patch(c, action);
         }
-        Ok(())
+        Ok(index)
     }
 
     pub(crate) fn text_delete(&mut self, c: u32, index: u64, len: u64) -> Result<(), DocError> {
-        self.check_writable()?;
+        self.check_writable(c)?;
+        self.check_range(c, ContainerKind::Text, index, len)?;
         let recording = self.recording();
         let State::Text(state) = &mut self.containers[c as usize].state else {
             return Err(self.kind_error(c, ContainerKind::Text));
@@ -164,6 +230,7 @@ impl Doc {
         let mut spans = std::mem::take(&mut self.scratch_spans);
         state.seq.delete_local(index, len, &state.chars, &mut spans);
         self.record_deletes(c, &spans);
+        self.undo_deleted(c, &spans);
         spans.clear();
         self.scratch_spans = spans;
         if recording {
@@ -195,18 +262,33 @@ impl Doc {
         index: u64,
         items: Vec<NewItem>,
     ) -> Result<Vec<Item>, DocError> {
-        self.check_writable()?;
+        self.list_insert_placed(c, Place::Index(index), items)
+            .map(|(inserted, _)| inserted)
+    }
+
+    /// Inserts `items` into list `c` at `place`; returns them and the index they went to.
+    pub(crate) fn list_insert_placed(
+        &mut self,
+        c: u32,
+        place: Place,
+        items: Vec<NewItem>,
+    ) -> Result<(Vec<Item>, u64), DocError> {
+        self.check_writable(c)?;
         let id = self.next_id();
         let State::List(state) = &self.containers[c as usize].state else {
             return Err(self.kind_error(c, ContainerKind::List));
         };
         let size = state.seq.len(Lane::Items);
-        if index > size {
-            return Err(out_of_range(index, 0, size));
+        match place {
+            Place::Index(index) if index > size => return Err(out_of_range(index, 0, size)),
+            Place::Before(item) if state.seq.index_of_id(item).is_none() => {
+                return Err(DocError::UnknownPosition)
+            }
+            _ => {}
         }
         let len = items.len() as u32;
         if len == 0 {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), 0));
         }
         let slots = self.item_slots(c, id, items);
         let inserted: Vec<Item> = slots.iter().map(|s| self.item_of(s)).collect();
@@ -215,7 +297,16 @@ impl Doc {
         };
         let content = state.items.len() as u32;
         state.items.extend(slots);
-        let (origin_left, origin_right) = state.seq.insert_local(index, id, len, content, &Uniform);
+        let (origin_left, origin_right, index) = match place {
+            Place::Index(index) => {
+                let (l, r) = state.seq.insert_local(index, id, len, content, &Uniform);
+                (l, r, index)
+            }
+            Place::Before(item) => state
+                .seq
+                .insert_local_before(item, id, len, content, &Uniform)
+                .ok_or(DocError::UnknownPosition)?,
+        };
         let op = StoredOp {
             container: c,
             action: StoredAction::Insert {
@@ -226,6 +317,7 @@ impl Doc {
             },
         };
         self.record(op, id);
+        self.undo_inserted(c, id, u64::from(len));
         if self.recording() {
             let action = PatchAction::ListInsert {
                 index,
@@ -233,11 +325,12 @@ impl Doc {
             };
             self.push_patch(c, action);
         }
-        Ok(inserted)
+        Ok((inserted, index))
     }
 
     pub(crate) fn list_delete(&mut self, c: u32, index: u64, len: u64) -> Result<(), DocError> {
-        self.check_writable()?;
+        self.check_writable(c)?;
+        self.check_range(c, ContainerKind::List, index, len)?;
         let State::List(state) = &mut self.containers[c as usize].state else {
             return Err(self.kind_error(c, ContainerKind::List));
         };
@@ -251,6 +344,7 @@ impl Doc {
         let mut spans = std::mem::take(&mut self.scratch_spans);
         state.seq.delete_local(index, len, &Uniform, &mut spans);
         self.record_deletes(c, &spans);
+        self.undo_deleted(c, &spans);
         spans.clear();
         self.scratch_spans = spans;
         if self.recording() {
@@ -265,7 +359,17 @@ impl Doc {
     }
 
     pub(crate) fn map_set(&mut self, c: u32, key: &str, value: NewItem) -> Result<Item, DocError> {
-        self.check_writable()?;
+        self.check_writable(c)?;
+        self.map_set_unchecked(c, key, value)
+    }
+
+    /// [`Doc::map_set`] without the local write checks (the access list's own writes).
+    pub(crate) fn map_set_unchecked(
+        &mut self,
+        c: u32,
+        key: &str,
+        value: NewItem,
+    ) -> Result<Item, DocError> {
         let id = self.next_id();
         let State::Map(state) = &self.containers[c as usize].state else {
             return Err(self.kind_error(c, ContainerKind::Map));
@@ -293,7 +397,12 @@ impl Doc {
     }
 
     pub(crate) fn map_delete(&mut self, c: u32, key: &str) -> Result<(), DocError> {
-        self.check_writable()?;
+        self.check_writable(c)?;
+        self.map_delete_unchecked(c, key)
+    }
+
+    /// [`Doc::map_delete`] without the local write checks (the access list's own writes).
+    pub(crate) fn map_delete_unchecked(&mut self, c: u32, key: &str) -> Result<(), DocError> {
         let id = self.next_id();
         let State::Map(state) = &self.containers[c as usize].state else {
             return Err(self.kind_error(c, ContainerKind::Map));
@@ -314,7 +423,7 @@ impl Doc {
     }
 
     pub(crate) fn counter_add(&mut self, c: u32, delta: i64) -> Result<(), DocError> {
-        self.check_writable()?;
+        self.check_writable(c)?;
         if !matches!(self.containers[c as usize].state, State::Counter(_)) {
             return Err(self.kind_error(c, ContainerKind::Counter));
         }
@@ -328,7 +437,7 @@ impl Doc {
     }
 
     pub(crate) fn set_add(&mut self, c: u32, value: Value) -> Result<(), DocError> {
-        self.check_writable()?;
+        self.check_writable(c)?;
         if !matches!(self.containers[c as usize].state, State::Set(_)) {
             return Err(self.kind_error(c, ContainerKind::Set));
         }
@@ -342,28 +451,16 @@ impl Doc {
     }
 
     pub(crate) fn set_remove(&mut self, c: u32, value: &Value) -> Result<(), DocError> {
-        self.check_writable()?;
+        self.check_writable(c)?;
         let State::Set(state) = &self.containers[c as usize].state else {
             return Err(self.kind_error(c, ContainerKind::Set));
         };
         let observed = state.members.get(value).cloned().unwrap_or_default();
-        if observed.is_empty() {
-            return Ok(());
-        }
-        let id = self.next_id();
-        let op = StoredOp {
-            container: c,
-            action: StoredAction::SetRemove {
-                value: value.clone(),
-                observed,
-            },
-        };
-        self.apply_local(op, id);
-        Ok(())
+        self.set_remove_observed(c, value, observed)
     }
 
     pub(crate) fn register_set(&mut self, c: u32, value: NewItem) -> Result<(), DocError> {
-        self.check_writable()?;
+        self.check_writable(c)?;
         let State::Register(state) = &self.containers[c as usize].state else {
             return Err(self.kind_error(c, ContainerKind::Register));
         };
@@ -526,4 +623,13 @@ impl Doc {
 /// UTF-16 weight of some characters of an arena (used by remote deletes' patches).
 pub(crate) fn utf16_of(chars: &crate::crdt::seq::TextArena, start: u32, len: u32) -> u64 {
     chars.utf16(start, len)
+}
+
+/// Where a local sequence insert goes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Place {
+    /// Before the visible item at this index (at the end for the length).
+    Index(u64),
+    /// Right before this item, visible or deleted (to put deleted content back where it was).
+    Before(Id),
 }

@@ -144,4 +144,9 @@ pub(crate) struct StoredChange {
     pub(crate) hash: Option<ChangeHash>,
     /// The author's signature over the hash, if signed.
     pub(crate) signature: Option<crate::dag::Signature>,
+    /// The access-list operations in its causal past and in itself.
+    pub(crate) acl: crate::auth::acl::AclSet,
+    /// Its operations as one encrypted payload (see `doc/encrypted.rs`): how it is sent and
+    /// hashed. Without the document key, `ops` is then empty.
+    pub(crate) encrypted: Option<std::sync::Arc<[u8]>>,
 }

@@ -6,20 +6,25 @@ mod batch;
 mod causal;
 mod checkout;
 mod diff;
+mod encrypted;
 mod handles;
 mod hash_index;
 mod history;
 mod json;
 mod local;
 mod log;
+mod permissions;
 mod persist;
+mod positions;
 mod remote;
 mod shared_vec;
 mod state;
 mod sync_support;
 mod types;
+mod undo;
 mod version;
 
+use std::cell::Cell;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
@@ -27,13 +32,16 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 pub use handles::{CounterMut, ListMut, MapMut, RegisterMut, SetMut, TextMut};
+pub use positions::StablePosition;
 pub use types::{
     ApplyReport, Change, ChangeId, ContainerId, ContainerKind, Event, HistoryEntry, InsertContent,
     Item, NewItem, Op, OpAction, Origin, Patch, PatchAction, PathElem,
 };
+pub use undo::{UndoConfig, UndoStep};
 
 use crate::actor::ActorId;
-use crate::auth::Identity;
+use crate::auth::acl::AclEntry;
+use crate::auth::{DocumentKey, Identity, Role};
 use crate::clock::{HlcClock, OpId, VersionVector};
 use crate::dag::ChangeHash;
 use crate::error::DocError;
@@ -117,6 +125,17 @@ pub struct Doc {
     /// Accept an unsigned remote change only when a signed later change of its author covers
     /// it, or it came straight from its author (see `doc/auth.rs`).
     require_signatures: bool,
+    /// A restricted document's genesis (see `doc/permissions.rs`).
+    genesis: Option<ChangeHash>,
+    /// The access-list operations of the history, and their indexes by op id.
+    acl_entries: Vec<AclEntry>,
+    acl_by_op: FxHashMap<Id, u32>,
+    /// The local actor's role at the current heads, once computed.
+    local_role: Cell<Option<Option<Role>>>,
+    /// The document key: local changes are encrypted with it, remote ones decrypted.
+    doc_key: Option<DocumentKey>,
+    /// The undo manager, once enabled.
+    undo: Option<undo::UndoState>,
 }
 
 fn zero_time() -> u64 {
@@ -154,6 +173,12 @@ impl Doc {
             read_only: false,
             identity: None,
             require_signatures: false,
+            genesis: None,
+            acl_entries: Vec::new(),
+            acl_by_op: FxHashMap::default(),
+            local_role: Cell::new(None),
+            doc_key: None,
+            undo: None,
         };
         doc.local = doc.intern(actor);
         doc
@@ -359,12 +384,18 @@ impl Doc {
         Id::new(self.local, self.next_counter)
     }
 
-    fn check_writable(&self) -> Result<(), DocError> {
+    fn check_writable_doc(&self) -> Result<(), DocError> {
         if self.read_only {
             Err(DocError::ReadOnly)
         } else {
             Ok(())
         }
+    }
+
+    /// Whether the local actor may edit container `c` now.
+    fn check_writable(&self, c: u32) -> Result<(), DocError> {
+        self.check_writable_doc()?;
+        self.check_local_write(c)
     }
 
     /// Ends the current transaction: its operations become part of a change of the history
@@ -376,6 +407,7 @@ impl Doc {
         if self.pending.is_empty() {
             return None;
         }
+        self.close_undo_transaction();
         let end_op = self.next_counter;
         let index = match self.open_change {
             Some(open) if message.is_none() => {
@@ -416,6 +448,8 @@ impl Doc {
                     ops: std::mem::take(&mut self.pending),
                     hash: None,
                     signature: None,
+                    acl: permissions::empty_acl(),
+                    encrypted: None,
                 };
                 let index = self.push_change(change);
                 if message.is_some() {
@@ -432,7 +466,9 @@ impl Doc {
     }
 
     /// Adds a change to the log, making it a head and its dependencies non-heads.
-    fn push_change(&mut self, change: StoredChange) -> u32 {
+    fn push_change(&mut self, mut change: StoredChange) -> u32 {
+        change.acl = self.acl_for_new_change(&change);
+        self.local_role.set(None);
         let index = self.changes.len() as u32;
         for dep in &change.deps {
             self.heads.remove(dep);
@@ -464,6 +500,7 @@ impl Doc {
 
     /// Computes and records the hash of change `index`, which no longer changes.
     fn seal_change(&mut self, index: u32) {
+        self.encrypt_local(index);
         let hash = crate::dag::hash_change(&self.export_change(index));
         let signature = self.identity.as_ref().map(|id| id.sign(&hash));
         let change = Arc::make_mut(&mut self.changes[index as usize]);
@@ -504,6 +541,12 @@ impl Doc {
             read_only: false,
             identity: None,
             require_signatures: self.require_signatures,
+            genesis: self.genesis,
+            acl_entries: self.acl_entries.clone(),
+            acl_by_op: self.acl_by_op.clone(),
+            local_role: Cell::new(None),
+            doc_key: self.doc_key.clone(),
+            undo: None,
         };
         if let Some(last) = self.clock.last() {
             let physical = (self.time_source)();

@@ -22,12 +22,11 @@ impl Doc {
     pub fn load(bytes: &[u8], actor: ActorId) -> Result<Doc, DecodeError> {
         let batch = decode_chunk(bytes, ChunkType::Document)?;
         let mut doc = Doc::new(actor);
+        let changes: Vec<_> = batch.hashes.into_iter().zip(batch.changes).collect();
+        // A restricted document's snapshot starts with its genesis.
+        doc.genesis = Doc::genesis_in(&changes).map_err(DecodeError::InvalidHistory)?;
         let report = doc
-            .apply_hashed(
-                batch.hashes.into_iter().zip(batch.changes).collect(),
-                Target::Fresh,
-                None,
-            )
+            .apply_hashed(changes, Target::Fresh, None)
             .map_err(|e| DecodeError::InvalidHistory(e.to_string()))?;
         if report.pending > 0 {
             return Err(DecodeError::InvalidHistory(format!(

@@ -14,6 +14,7 @@ use crate::error::ApplyError;
 use crate::id::Id;
 
 use super::causal::CausalPast;
+use super::encrypted::{encrypted_container, Content};
 use super::local::utf16_of;
 use super::log::{StoredAction, StoredChange, StoredNew, StoredOp};
 use super::state::{Slot, State};
@@ -54,7 +55,7 @@ fn op_references(op: &Op, out: &mut Vec<OpId>) {
         | OpAction::MapDelete { pred, .. }
         | OpAction::RegisterSet { pred, .. }
         | OpAction::SetRemove { observed: pred, .. } => out.extend(pred.iter().copied()),
-        OpAction::CounterAdd { .. } | OpAction::SetAdd { .. } => {}
+        OpAction::CounterAdd { .. } | OpAction::SetAdd { .. } | OpAction::Encrypted { .. } => {}
     }
 }
 
@@ -114,16 +115,17 @@ impl Doc {
 
     pub(super) fn export_change(&self, index: u32) -> Change {
         let stored = &self.changes[index as usize];
-        let mut counter = stored.start_op;
-        let ops = stored
-            .ops
-            .iter()
-            .map(|op| {
-                let exported = self.export_op(op);
-                counter += op.width();
-                exported
-            })
-            .collect();
+        let ops = match &stored.encrypted {
+            // Sent and hashed as it was sealed.
+            Some(payload) => vec![Op {
+                container: encrypted_container(),
+                action: OpAction::Encrypted {
+                    width: stored.end_op - stored.start_op,
+                    payload: payload.to_vec(),
+                },
+            }],
+            None => stored.ops.iter().map(|op| self.export_op(op)).collect(),
+        };
         Change {
             actor: self.actors[stored.actor as usize],
             seq: stored.seq,
@@ -426,6 +428,22 @@ impl Doc {
         overlay: &mut Overlay,
         history: &Planning<'_>,
     ) -> Result<(), ApplyError> {
+        match self.open_change(change)? {
+            Content::Decrypted(inner, _) => self.validate_plain(&inner, hash, overlay, history),
+            // Opaque: only what is outside the payload (counters, permissions) is checked.
+            Content::Plain | Content::Opaque(_) => {
+                self.validate_plain(change, hash, overlay, history)
+            }
+        }
+    }
+
+    fn validate_plain(
+        &self,
+        change: &Change,
+        hash: ChangeHash,
+        overlay: &mut Overlay,
+        history: &Planning<'_>,
+    ) -> Result<(), ApplyError> {
         let mut seen: HashMap<ChangeHash, bool> = HashMap::new();
         let mut referenced: Vec<OpId> = Vec::new();
         let invalid = |what: &str| ApplyError::Invalid {
@@ -440,6 +458,16 @@ impl Doc {
         };
         if change.ops.is_empty() {
             return Err(invalid("a change has at least one operation"));
+        }
+        // Permissions, when the dependencies are applied already; otherwise checked as the
+        // change applies.
+        let applied_deps: Option<Vec<u32>> = change
+            .deps
+            .iter()
+            .map(|d| self.by_hash.get(d).copied())
+            .collect();
+        if let Some(deps) = &applied_deps {
+            self.check_permission(change, hash, deps)?;
         }
         let widths: Vec<u64> = change.ops.iter().map(Op::width).collect();
         let count = widths
@@ -481,6 +509,10 @@ impl Doc {
             referenced.clear();
             op_references(op, &mut referenced);
             for p in &referenced {
+                // The author's own operations: earlier ones only.
+                if p.actor == change.actor && p.counter >= counter {
+                    return Err(missing(format!("operation {p}, not before this one")));
+                }
                 if !self.in_causal_past(change, p, overlay, history, &mut seen) {
                     return Err(missing(format!(
                         "operation {p}, outside the change's causal past"
@@ -506,6 +538,22 @@ impl Doc {
                             && !self.seq_has(&op.container, origin, 1, overlay)
                         {
                             return Err(missing(format!("item {origin}")));
+                        }
+                    }
+                    // Origins that were not neighbours show for sure as the change applies
+                    // (then the batch rolls back); most show already against the document
+                    // as it is, which is checked here so a forged insert costs no rollback.
+                    if let (Some(deps), false) = (&applied_deps, overlay.items_checked_on_apply) {
+                        if self.origins_skip_past_items(
+                            change,
+                            deps,
+                            &op.container,
+                            origin_left,
+                            origin_right,
+                        ) {
+                            return Err(invalid(
+                                "an insert's origins were not neighbours when it was made",
+                            ));
                         }
                     }
                     if let InsertContent::Items(items) = content {
@@ -579,6 +627,8 @@ impl Doc {
                         return Err(missing(format!("operation {p}")));
                     }
                 }
+                // An opaque payload (`open_change` checked its shape): nothing to look into.
+                OpAction::Encrypted { .. } => {}
             }
             counter += width;
         }
@@ -653,9 +703,10 @@ impl Doc {
         change: Change,
         hash: ChangeHash,
     ) -> Result<(), ApplyError> {
+        let (author, seq) = (change.actor, change.seq);
         let invalid = |what: &str| ApplyError::Invalid {
-            actor: change.actor,
-            seq: change.seq,
+            actor: author,
+            seq,
             what: what.to_owned(),
         };
         let actor = self.intern(change.actor);
@@ -669,8 +720,22 @@ impl Doc {
                     .ok_or_else(|| invalid("unknown dependency"))
             })
             .collect::<Result<Vec<u32>, _>>()?;
+        // Encrypted: apply the decrypted operations (or none, without the key) and keep the
+        // payload, which is what the change's hash covers.
+        let signature = change.signature;
+        let (change, encrypted, opaque_width) = match self.open_change(&change)? {
+            Content::Plain => (change, None, 0),
+            Content::Decrypted(inner, payload) => (*inner, Some(payload), 0),
+            Content::Opaque(payload) => {
+                let width = change.ops.iter().map(Op::width).sum();
+                let mut change = change;
+                change.ops.clear();
+                (change, Some(payload), width)
+            }
+        };
+        self.check_permission(&change, hash, &deps)?;
         let mut past = CausalPast::new(actor, &change.deps, self.deps_are_heads(&deps));
-        let mut counter = change.start_op;
+        let mut counter = change.start_op + opaque_width;
         let mut stored_ops = Vec::with_capacity(change.ops.len());
         let mut last: Option<(ContainerId, u32)> = None;
         // The ops move into the log: values are not copied.
@@ -704,7 +769,9 @@ impl Doc {
             message: change.message,
             ops: stored_ops,
             hash: Some(hash),
-            signature: change.signature,
+            signature,
+            acl: super::permissions::empty_acl(),
+            encrypted,
         });
         self.by_hash.insert(hash, index);
         Ok(())
@@ -890,6 +957,14 @@ impl Doc {
                 value: StoredNew::from(value),
                 pred: self.internal_ids(&pred),
             },
+            OpAction::Encrypted { .. } => {
+                // `open_change` turns every encrypted change into plain ops or none.
+                return Err(ApplyError::Invalid {
+                    actor: author,
+                    seq: 0,
+                    what: "an encrypted payload among other operations".to_owned(),
+                });
+            }
         };
         let op = StoredOp {
             container: c,

@@ -182,6 +182,7 @@ impl Op {
         match &self.action {
             OpAction::Insert { content, .. } => content.len() as u64,
             OpAction::Delete { len, .. } => *len,
+            OpAction::Encrypted { width, .. } => *width,
             _ => 1,
         }
     }
@@ -269,6 +270,15 @@ pub enum OpAction {
         value: NewItem,
         /// The operations whose values this one replaces.
         pred: Vec<OpId>,
+    },
+    /// All the operations of a change encrypted with the document key (the only operation of
+    /// its change, filed under the root [`crate::auth::ENCRYPTED_ROOT`]): a nonce and the
+    /// XChaCha20-Poly1305 ciphertext of the change's plaintext encoding.
+    Encrypted {
+        /// The total width of the encrypted operations (the op ids they use).
+        width: u64,
+        /// Nonce and ciphertext.
+        payload: Vec<u8>,
     },
 }
 

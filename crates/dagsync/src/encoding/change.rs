@@ -90,7 +90,7 @@ fn op_actors(op: &Op, out: &mut Vec<ActorId>) {
         | OpAction::MapDelete { pred, .. }
         | OpAction::RegisterSet { pred, .. }
         | OpAction::SetRemove { observed: pred, .. } => out.extend(pred.iter().map(|p| p.actor)),
-        OpAction::CounterAdd { .. } | OpAction::SetAdd { .. } => {}
+        OpAction::CounterAdd { .. } | OpAction::SetAdd { .. } | OpAction::Encrypted { .. } => {}
     }
 }
 
@@ -200,6 +200,7 @@ mod tag {
     pub(super) const SET_ADD: u64 = 6;
     pub(super) const SET_REMOVE: u64 = 7;
     pub(super) const REGISTER_SET: u64 = 8;
+    pub(super) const ENCRYPTED: u64 = 9;
 }
 
 /// Encodes one batch.
@@ -331,11 +332,16 @@ impl<'a> Encoder<'a> {
                 self.misc_ids(pred, at);
                 (tag::REGISTER_SET, 0)
             }
+            OpAction::Encrypted { width, payload } => {
+                self.cols.misc.len(payload.len());
+                self.cols.misc.bytes(payload);
+                (tag::ENCRYPTED, *width)
+            }
         };
         self.cols.op_action.push(action);
         self.cols.op_len.varint(len);
         match action {
-            tag::INSERT_TEXT | tag::INSERT_ITEMS | tag::DELETE => len,
+            tag::INSERT_TEXT | tag::INSERT_ITEMS | tag::DELETE | tag::ENCRYPTED => len,
             _ => 1,
         }
     }
@@ -732,6 +738,15 @@ impl Decoder<'_> {
                 value: self.misc_new()?,
                 pred: self.misc_ids(at)?,
             })?,
+            tag::ENCRYPTED => {
+                let r = &mut self.cols.misc;
+                let n = r.len(1)?;
+                let payload = r.bytes(n)?.to_vec();
+                OpAction::Encrypted {
+                    width: len,
+                    payload,
+                }
+            }
             other => {
                 return Err(DecodeError::UnknownTag {
                     tag: u8::try_from(other).unwrap_or(u8::MAX),
@@ -740,7 +755,7 @@ impl Decoder<'_> {
             }
         };
         let width = match action {
-            OpAction::Insert { .. } | OpAction::Delete { .. } => len,
+            OpAction::Insert { .. } | OpAction::Delete { .. } | OpAction::Encrypted { .. } => len,
             _ => 1,
         };
         Ok((Op { container, action }, width))

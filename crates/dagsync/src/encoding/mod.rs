@@ -5,7 +5,7 @@ mod change;
 mod chunk;
 mod value;
 
-pub(crate) use change::canonical_change;
+pub(crate) use change::{canonical_change, read_batch};
 mod columns;
 pub(crate) use bytes::{Reader, Writer};
 pub(crate) use chunk::{decode_chunk, encode_chunk, ChunkType};

@@ -307,6 +307,28 @@ impl Sequence {
         })
     }
 
+    /// The id of the `index`-th visible item (`None` at or past the end).
+    pub(crate) fn visible_id(&self, index: u64) -> Option<Id> {
+        let c = self.find_visible(index)?;
+        Some(self.run(c).id.plus(u64::from(c.offset)))
+    }
+
+    /// The number of visible items before item `id`, visible or deleted (where it is, or
+    /// was): `None` if the sequence never had it.
+    pub(crate) fn index_of_id(&self, id: Id) -> Option<u64> {
+        self.cursor_of(id).map(|c| self.visible_index(c))
+    }
+
+    /// The content (arena) index of item `id`.
+    pub(crate) fn content_of(&self, id: Id) -> Option<u32> {
+        self.cursor_of(id).map(|c| self.run(c).content + c.offset)
+    }
+
+    /// Whether item `id` exists and is not deleted.
+    pub(crate) fn is_visible(&self, id: Id) -> bool {
+        self.cursor_of(id).is_some_and(|c| !self.run(c).deleted)
+    }
+
     /// The item after `c`, or `None` at the end.
     fn next_item(&self, c: Cursor) -> Option<Cursor> {
         if c.offset + 1 < self.run(c).len {
@@ -367,6 +389,34 @@ impl Sequence {
         } else {
             self.find_visible(index)
         };
+        self.insert_local_at(at, id, len, content, w)
+    }
+
+    /// Inserts `len` new items with ids `id..` right before item `before` (visible or not),
+    /// returning their origins and visible index; `None` if `before` is not in the sequence.
+    pub(crate) fn insert_local_before<W: Weights + ?Sized>(
+        &mut self,
+        before: Id,
+        id: Id,
+        len: u32,
+        content: u32,
+        w: &W,
+    ) -> Option<(Id, Id, u64)> {
+        let at = self.cursor_of(before)?;
+        let index = self.visible_index(at);
+        let (left, right) = self.insert_local_at(Some(at), id, len, content, w);
+        Some((left, right, index))
+    }
+
+    /// Inserts a local run before cursor `at` (at the end for `None`).
+    fn insert_local_at<W: Weights + ?Sized>(
+        &mut self,
+        at: Option<Cursor>,
+        id: Id,
+        len: u32,
+        content: u32,
+        w: &W,
+    ) -> (Id, Id) {
         let (origin_left, origin_right) = match at {
             None => (self.last_id(), Id::NONE),
             Some(c) => (self.id_before(c), self.run(c).id.plus(u64::from(c.offset))),
@@ -524,7 +574,7 @@ impl Sequence {
         w: &W,
         mut on_deleted: impl FnMut(u64, u64, u32, u64),
     ) -> Result<(), MissingItem> {
-        let end = start.counter + len;
+        let end = start.counter.checked_add(len).ok_or(MissingItem(start))?;
         let mut id = start;
         while id.counter < end {
             let c = self.cursor_of(id).ok_or(MissingItem(id))?;
