@@ -367,3 +367,41 @@ fn changes_the_peer_holds_back_do_not_make_sync_ping_pong() {
     assert!(rounds.is_some());
     assert_eq!(plain.heads(), strict.heads());
 }
+
+#[test]
+fn restricted_and_encrypted_documents_sync_through_a_keyless_relay() {
+    use dagsync::auth::{DocumentKey, Role};
+    use dagsync::Identity;
+    let key = DocumentKey([9; 32]);
+    let mut owner = Doc::with_identity(Identity::from_secret_key([1; 32]));
+    let genesis = owner.restrict().expect("restrict");
+    let writer = Identity::from_secret_key([2; 32]);
+    owner.grant(&writer.actor(), Role::Writer).expect("grant");
+    owner.set_document_key(Some(key.clone()));
+    owner.get_text("t").insert(0, "secret").expect("edit");
+    owner.commit(None);
+    // The relay has no key; the writer has it.
+    let mut relay = Doc::with_identity(Identity::from_secret_key([3; 32]));
+    relay.restricted_to(genesis).expect("genesis");
+    let mut replica = Doc::with_identity(writer);
+    replica.restricted_to(genesis).expect("genesis");
+    replica.set_document_key(Some(key));
+    let (mut or, mut ro) = (SyncState::new(), SyncState::new());
+    let (mut rw, mut wr) = (SyncState::new(), SyncState::new());
+    // The relay cannot read the text, so only heads are compared with it.
+    let quiet = |a: &mut Doc, sa: &mut SyncState, b: &mut Doc, sb: &mut SyncState| {
+        assert!(rounds_until_quiet(a, sa, b, sb, 20).is_some());
+        assert_eq!(a.heads(), b.heads());
+    };
+    quiet(&mut owner, &mut or, &mut relay, &mut ro);
+    quiet(&mut relay, &mut rw, &mut replica, &mut wr);
+    assert_eq!(replica.get_text("t").to_string(), "secret");
+    replica
+        .get_text("t")
+        .insert(6, "!")
+        .expect("a writer may write");
+    replica.commit(None);
+    quiet(&mut replica, &mut wr, &mut relay, &mut rw);
+    quiet(&mut relay, &mut ro, &mut owner, &mut or);
+    assert_eq!(owner.get_text("t").to_string(), "secret!");
+}
