@@ -581,7 +581,7 @@ impl Repo {
         Ok(self.storage)
     }
 
-    /// The next event.
+    /// The next event. Events queue until polled (at most a few per received message).
     pub fn poll_event(&mut self) -> Option<RepoEvent> {
         self.events.pop_front()
     }

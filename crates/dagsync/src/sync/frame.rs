@@ -52,7 +52,10 @@ pub fn split_frames(message: &[u8], message_id: u64, max_frame: usize) -> Vec<Ve
 /// A message being reassembled.
 #[derive(Debug)]
 struct Partial {
-    parts: Vec<Option<Vec<u8>>>,
+    /// The frame count the frames announce.
+    count: usize,
+    /// The frames received so far, by index (memory follows what arrived, not the count).
+    parts: BTreeMap<usize, Vec<u8>>,
     received: usize,
     bytes: usize,
 }
@@ -127,7 +130,7 @@ impl Reassembler {
             return Ok(None);
         }
         if let Some(p) = self.partial.get(&id) {
-            if p.parts.len() != count {
+            if p.count != count {
                 self.drop_partial(id);
                 return Err(SyncError::BadFrame("frames disagree on the frame count"));
             }
@@ -139,7 +142,8 @@ impl Reassembler {
             self.partial.insert(
                 id,
                 Partial {
-                    parts: vec![None; count],
+                    count,
+                    parts: BTreeMap::new(),
                     received: 0,
                     bytes: 0,
                 },
@@ -148,7 +152,7 @@ impl Reassembler {
         let Some(p) = self.partial.get_mut(&id) else {
             return Ok(None);
         };
-        if p.parts[index].is_some() {
+        if p.parts.contains_key(&index) {
             return Ok(None);
         }
         if p.bytes + payload.len() > self.max_message {
@@ -159,7 +163,7 @@ impl Reassembler {
                 limit: self.max_message as u64,
             });
         }
-        p.parts[index] = Some(payload.to_vec());
+        p.parts.insert(index, payload.to_vec());
         p.received += 1;
         p.bytes += payload.len();
         self.buffered += payload.len();
@@ -180,7 +184,7 @@ impl Reassembler {
         self.completed.push_back(id);
         let done = self.partial.remove(&id).map(|p| {
             self.buffered -= p.bytes;
-            p.parts.into_iter().flatten().flatten().collect::<Vec<u8>>()
+            p.parts.into_values().flatten().collect::<Vec<u8>>()
         });
         Ok(done)
     }
@@ -246,6 +250,15 @@ mod tests {
         let b = split_frames(&[1u8; 600], 9, 100);
         assert_eq!(r.push(&a[0]), Ok(None));
         assert!(r.push(&b[1]).is_err());
+    }
+
+    #[test]
+    fn a_huge_frame_count_allocates_nothing_up_front() {
+        let mut r = Reassembler::default();
+        // Message 1, frame 0 of 2^28: only the frame itself is kept.
+        let frame = [FRAME_TAG, 1, 0, 0x80, 0x80, 0x80, 0x80, 0x01, 7];
+        assert_eq!(r.push(&frame), Ok(None));
+        assert_eq!(r.buffered(), 1);
     }
 
     #[test]
