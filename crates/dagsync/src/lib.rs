@@ -11,6 +11,7 @@ mod doc;
 mod encoding;
 mod error;
 mod id;
+pub mod presence;
 pub mod query;
 pub mod repo;
 pub mod sync;

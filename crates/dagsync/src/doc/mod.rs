@@ -136,6 +136,8 @@ pub struct Doc {
     doc_key: Option<DocumentKey>,
     /// The undo manager, once enabled.
     undo: Option<undo::UndoState>,
+    /// The root container looked up last (see `Doc::root`).
+    last_root: Option<u32>,
 }
 
 fn zero_time() -> u64 {
@@ -179,6 +181,7 @@ impl Doc {
             local_role: Cell::new(None),
             doc_key: None,
             undo: None,
+            last_root: None,
         };
         doc.local = doc.intern(actor);
         doc
@@ -270,10 +273,19 @@ impl Doc {
 
     /// The container index for a root, creating the root on first use.
     fn root(&mut self, name: &str, kind: ContainerKind) -> u32 {
-        if let Some(idx) = self.root_index(name, kind) {
-            return idx;
+        // Apps look the same root up for every keystroke: remember the last one.
+        if let Some(idx) = self.last_root {
+            let last = &self.containers[idx as usize];
+            if last.state.kind() == kind && matches!(&last.parent, Parent::Root(n) if n == name) {
+                return idx;
+            }
         }
-        self.add_container(Parent::Root(name.to_owned()), kind)
+        let idx = match self.root_index(name, kind) {
+            Some(idx) => idx,
+            None => self.add_container(Parent::Root(name.to_owned()), kind),
+        };
+        self.last_root = Some(idx);
+        idx
     }
 
     fn add_container(&mut self, parent: Parent, kind: ContainerKind) -> u32 {
@@ -547,6 +559,7 @@ impl Doc {
             local_role: Cell::new(None),
             doc_key: self.doc_key.clone(),
             undo: None,
+            last_root: None,
         };
         if let Some(last) = self.clock.last() {
             let physical = (self.time_source)();

@@ -16,6 +16,7 @@ use crate::error::{ApplyError, DocError};
 use crate::id::Id;
 
 use super::log::{StoredAction, StoredChange, StoredNew};
+use super::state::Parent;
 use super::types::{Change, ContainerId, ContainerKind, NewItem, OpAction};
 use super::Doc;
 
@@ -148,9 +149,7 @@ impl Doc {
     }
 
     fn is_acl_container(&self, c: u32) -> bool {
-        self.roots
-            .get(ACL_ROOT)
-            .is_some_and(|slots| slots.contains(&c))
+        matches!(&self.containers[c as usize].parent, Parent::Root(name) if name == ACL_ROOT)
     }
 
     /// The access-list operations in the causal past of a change depending on `deps` (log

@@ -298,13 +298,13 @@ impl Doc {
 
     /// Closes the open transaction's inverses into an undo or redo step (at commit).
     pub(super) fn close_undo_transaction(&mut self) {
+        if self.undo.as_ref().is_none_or(|u| u.current.is_empty()) {
+            return;
+        }
         let now = (self.time_source)();
         let Some(u) = &mut self.undo else {
             return;
         };
-        if u.current.is_empty() {
-            return;
-        }
         let inverses = std::mem::take(&mut u.current);
         let stack = match u.target {
             Target::Redo => &mut u.redo,

@@ -9,3 +9,4 @@ pub(crate) use change::{canonical_change, read_batch};
 mod columns;
 pub(crate) use bytes::{Reader, Writer};
 pub(crate) use chunk::{decode_chunk, encode_chunk, ChunkType};
+pub(crate) use value::{read_value, write_value};
