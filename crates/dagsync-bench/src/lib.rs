@@ -4,4 +4,5 @@
 pub mod alloc;
 pub mod engines;
 pub mod measure;
+pub mod sync;
 pub mod workloads;

@@ -228,7 +228,7 @@ impl Action {
 
     /// Performs an edit or commit on `doc`. Every call made here is valid, so an error is a
     /// bug and panics.
-    pub(crate) fn edit(&self, doc: &mut Doc) {
+    pub fn edit(&self, doc: &mut Doc) {
         let ok = |r: Result<(), dagsync::DocError>| {
             if let Err(e) = r {
                 panic!("a valid edit was refused: {e}");

@@ -2,6 +2,7 @@
 
 mod action;
 mod rng;
+pub mod sim;
 
 pub use action::Action;
 pub use rng::Rng;

@@ -13,6 +13,8 @@ mod error;
 mod id;
 pub mod presence;
 pub mod query;
+pub mod repo;
+pub mod sync;
 mod value;
 
 pub use actor::{ActorId, ParseActorError};
@@ -24,4 +26,5 @@ pub use doc::{
     PatchAction, PathElem, RegisterMut, SetMut, StablePosition, TextMut, UndoConfig, UndoStep,
 };
 pub use error::{ApplyError, DecodeError, DocError, Result};
+pub use sync::{SyncError, SyncState};
 pub use value::Value;

@@ -5,6 +5,7 @@
 //! bench [--runs N] [--edits N] [--seed N] [--engines a,b]   the standard tables
 //! bench persistence [--runs N] [--engines a,b]              the persistence table only
 //! bench replay [--runs N] [--engines a,b] FILE.json.gz...   replay trace files
+//! bench sync [--seeds N] [--max-d N]                        dagsync's sync protocol
 //! ```
 
 use std::path::Path;
@@ -28,6 +29,10 @@ const USAGE: &str = "usage:
       and seph-blog1 documents (one commit per edit), texts checked against endContent
   bench replay [--runs N] [--engines NAME,...] FILE.json.gz...
       replays trace files (sequential or concurrent, detected), checks endContent
+  bench sync [--seeds N] [--max-d N]
+      dagsync's sync protocol: histories of 10k and 100k changes diverging by d changes per
+      side (d in 1, 10, ..., 10000, 20000, 40000, 100000 up to --max-d, default 10000), N (default 1000) random small divergent
+      scenarios, and the poisoning case
 options:
   --runs N       measured runs per workload after one warm-up run (default 5); time is the median
   --engines L    comma-separated subset of: dagsync, diamond-types, loro (default: all built;
@@ -42,6 +47,8 @@ enum Mode {
     Persistence,
     /// Replays of the given files.
     Replay,
+    /// The sync tables.
+    Sync,
 }
 
 struct Options {
@@ -51,6 +58,8 @@ struct Options {
     runners: Vec<Runner>,
     mode: Mode,
     files: Vec<String>,
+    seeds: u64,
+    max_d: usize,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -61,6 +70,8 @@ fn parse_args() -> Result<Options, String> {
         runners: runners(),
         mode: Mode::Standard,
         files: Vec::new(),
+        seeds: 1000,
+        max_d: 10_000,
     };
     let mut args = std::env::args().skip(1);
     let mut files = Vec::new();
@@ -77,6 +88,8 @@ fn parse_args() -> Result<Options, String> {
             "--runs" => options.runs = number("--runs", value("--runs")?)?.max(1) as usize,
             "--edits" => options.edits = number("--edits", value("--edits")?)? as usize,
             "--seed" => options.seed = number("--seed", value("--seed")?)?,
+            "--seeds" => options.seeds = number("--seeds", value("--seeds")?)?,
+            "--max-d" => options.max_d = number("--max-d", value("--max-d")?)? as usize,
             "--engines" => {
                 let list = value("--engines")?;
                 let all = runners();
@@ -99,6 +112,7 @@ fn parse_args() -> Result<Options, String> {
             }
             "replay" if options.mode == Mode::Standard => options.mode = Mode::Replay,
             "persistence" if options.mode == Mode::Standard => options.mode = Mode::Persistence,
+            "sync" if options.mode == Mode::Standard => options.mode = Mode::Sync,
             _ if options.mode == Mode::Replay && !arg.starts_with("--") => files.push(arg),
             _ => return Err(format!("unexpected argument {arg:?}\n{USAGE}")),
         }
@@ -328,6 +342,159 @@ fn persistence_rows(failures: &mut Vec<String>, options: &Options) {
     }
 }
 
+/// Percent with one decimal.
+fn percent(part: usize, whole: usize) -> String {
+    format!("{:.1} %", part as f64 * 100.0 / whole.max(1) as f64)
+}
+
+/// The sync tables: divergence after a resumed session and at first contact, random
+/// scenarios, poisoning.
+fn sync_tables(options: &Options) -> Vec<String> {
+    let mut failures = Vec::new();
+    println!(
+        "sync: two replicas of a history of H changes (each a few operations, one actor), each \
+         side then makes d changes; rounds = message exchanges (one message each way, sent at \
+         once) until both have the same heads; wire B = every message until both are quiet \
+         (acknowledgements included); own B = the missing changes' own bytes (export_changes \
+         of each side's new changes, both directions); time = until both are quiet"
+    );
+    for resumed in [true, false] {
+        println!();
+        println!(
+            "{}",
+            if resumed {
+                "resumed session (sync states from an earlier sync, persisted and restored):"
+            } else {
+                "first contact (fresh sync states: Bloom filters over the whole history):"
+            }
+        );
+        println!(
+            "{:>8} {:>7} {:>7} {:>5} {:>11} {:>11} {:>12} {:>9} {:>11} {:>11}",
+            "H",
+            "d",
+            "rounds",
+            "msgs",
+            "wire B",
+            "own B",
+            "wire-own B",
+            "wire/own",
+            "time",
+            "receiving"
+        );
+        for history in [10_000usize, 100_000] {
+            let mut base = match dagsync_bench::sync::base_doc(history, options.seed) {
+                Ok(doc) => doc,
+                Err(e) => {
+                    failures.push(format!("sync base {history}: {e}"));
+                    continue;
+                }
+            };
+            for d in [1usize, 10, 100, 1_000, 10_000, 20_000, 40_000, 100_000]
+                .into_iter()
+                .filter(|&d| d <= options.max_d)
+            {
+                let row = if resumed {
+                    dagsync_bench::sync::diverge(&mut base, d, options.seed + d as u64)
+                } else {
+                    dagsync_bench::sync::first_contact(&mut base, d, options.seed + d as u64)
+                };
+                match row {
+                    Ok(r) => println!(
+                        "{:>8} {:>7} {:>7} {:>5} {:>11} {:>11} {:>12} {:>9.3} {:>11} {:>11}",
+                        r.history,
+                        r.d,
+                        r.run.rounds,
+                        r.run.messages,
+                        r.run.wire_bytes,
+                        r.own_bytes,
+                        r.run.wire_bytes as i64 - r.own_bytes as i64,
+                        r.run.wire_bytes as f64 / r.own_bytes.max(1) as f64,
+                        ms2(r.run.time),
+                        ms2(r.run.receive_time)
+                    ),
+                    Err(e) => {
+                        println!("{history:>8} {d:>7} FAILED");
+                        failures.push(format!("sync H={history} d={d}: {e}"));
+                    }
+                }
+            }
+        }
+    }
+    println!();
+    println!(
+        "scale, resumed session, edits referencing only the side's own operations (each side \
+         appends to its own text and map; validation needs no ancestry walks):"
+    );
+    match dagsync_bench::sync::base_doc(100_000, options.seed) {
+        Ok(mut base) => {
+            for d in [10_000usize, 100_000] {
+                match dagsync_bench::sync::diverge_own(&mut base, d, options.seed) {
+                    Ok(r) => println!(
+                        "{:>8} {:>7} {:>7} {:>5} {:>11} {:>11} {:>12} {:>9.3} {:>11} {:>11}",
+                        r.history,
+                        r.d,
+                        r.run.rounds,
+                        r.run.messages,
+                        r.run.wire_bytes,
+                        r.own_bytes,
+                        r.run.wire_bytes as i64 - r.own_bytes as i64,
+                        r.run.wire_bytes as f64 / r.own_bytes.max(1) as f64,
+                        ms2(r.run.time),
+                        ms2(r.run.receive_time)
+                    ),
+                    Err(e) => failures.push(format!("sync scale d={d}: {e}")),
+                }
+            }
+        }
+        Err(e) => failures.push(format!("sync scale base: {e}")),
+    }
+    println!();
+    println!(
+        "random divergent scenarios ({} seeds: shared history 0-200 changes, 1-50 new changes \
+         on one side or both):",
+        options.seeds
+    );
+    for resumed in [true, false] {
+        match dagsync_bench::sync::random_scenarios(options.seeds, resumed) {
+            Ok([one, two, more]) => {
+                let n = one + two + more;
+                println!(
+                    "  {:<14} 1 round: {:>4} ({})  2 rounds: {:>4} ({})  3+: {:>4} ({})",
+                    if resumed { "resumed" } else { "first contact" },
+                    one,
+                    percent(one, n),
+                    two,
+                    percent(two, n),
+                    more,
+                    percent(more, n)
+                );
+            }
+            Err(e) => failures.push(format!("random scenarios: {e}")),
+        }
+    }
+    println!();
+    println!(
+        "poisoning: an attacker mines a chain of changes whose hashes are false positives of the \
+         victim's filter under a salt it knows (the victim's history: 2,000 + 20 changes)"
+    );
+    for chain in [10usize, 50] {
+        match dagsync_bench::sync::poisoning(2_000, chain, options.seed) {
+            Ok(p) => println!(
+                "  chain {:>3}: {:>7} candidates hashed; rounds with the known salt: {}; with \
+                 the random salt: {}; mined changes that hit a randomly salted filter: {}/{}",
+                p.mined,
+                p.tries,
+                p.rounds_known_salt,
+                p.rounds_random_salt,
+                p.hits_random_salt,
+                p.mined
+            ),
+            Err(e) => failures.push(format!("poisoning: {e}")),
+        }
+    }
+    failures
+}
+
 fn describe(trace: &Trace) -> String {
     match trace.kind {
         Kind::Sequential => format!("{} edits", trace.patch_count()),
@@ -383,6 +550,7 @@ fn main() -> ExitCode {
             persistence_rows(&mut failures, &options);
             failures
         }
+        Mode::Sync => sync_tables(&options),
     };
     finish(failures)
 }

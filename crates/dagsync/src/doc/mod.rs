@@ -19,6 +19,7 @@ mod positions;
 mod remote;
 mod shared_vec;
 mod state;
+mod sync_support;
 mod types;
 mod undo;
 mod version;

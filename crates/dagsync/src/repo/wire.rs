@@ -1,0 +1,112 @@
+//! What repos send each other (inside frames): announcements of the documents a repo has,
+//! and sync messages tagged with their document's id. Format in `FORMAT.md` ("Repo
+//! messages").
+
+use crate::encoding::{Reader, Writer};
+use crate::error::DecodeError;
+
+use super::id::DocId;
+
+/// First byte of every repo message.
+const TAG: u8 = 0xD7;
+/// The repo message format version.
+const VERSION: u8 = 1;
+const ANNOUNCE: u8 = 1;
+const SYNC: u8 = 2;
+
+/// One repo message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum RepoMessage {
+    /// The documents the sender has.
+    Announce(Vec<DocId>),
+    /// A sync message for one document.
+    Sync {
+        /// The document.
+        doc: DocId,
+        /// The sync message (`Doc::generate_sync_message` bytes).
+        message: Vec<u8>,
+    },
+}
+
+impl RepoMessage {
+    /// The message as bytes.
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::default();
+        w.u8(TAG);
+        w.u8(VERSION);
+        match self {
+            RepoMessage::Announce(docs) => {
+                w.u8(ANNOUNCE);
+                w.len(docs.len());
+                for d in docs {
+                    w.bytes(&d.0);
+                }
+            }
+            RepoMessage::Sync { doc, message } => {
+                w.u8(SYNC);
+                w.bytes(&doc.0);
+                w.bytes(message);
+            }
+        }
+        w.buf
+    }
+
+    /// Decodes [`RepoMessage::encode`] output.
+    pub(crate) fn decode(bytes: &[u8]) -> Result<RepoMessage, DecodeError> {
+        let mut r = Reader::new(bytes);
+        if r.u8()? != TAG {
+            return Err(DecodeError::BadMagic);
+        }
+        let version = r.u8()?;
+        if version != VERSION {
+            return Err(DecodeError::UnsupportedVersion(version));
+        }
+        let offset = r.offset();
+        match r.u8()? {
+            ANNOUNCE => {
+                let n = r.len(16)?;
+                let mut docs = Vec::with_capacity(n);
+                for _ in 0..n {
+                    docs.push(DocId(r.array()?));
+                }
+                r.finish()?;
+                Ok(RepoMessage::Announce(docs))
+            }
+            SYNC => {
+                let doc = DocId(r.array()?);
+                let message = r.bytes(r.remaining())?.to_vec();
+                Ok(RepoMessage::Sync { doc, message })
+            }
+            tag => Err(DecodeError::UnknownTag { tag, offset }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn round_trips() {
+        for m in [
+            RepoMessage::Announce(vec![DocId([1; 16]), DocId([2; 16])]),
+            RepoMessage::Sync {
+                doc: DocId([3; 16]),
+                message: vec![9, 8, 7],
+            },
+        ] {
+            assert_eq!(RepoMessage::decode(&m.encode()), Ok(m));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes: Vec<u8>) {
+            let _ = RepoMessage::decode(&bytes);
+            let mut tagged = vec![TAG, VERSION];
+            tagged.extend_from_slice(&bytes);
+            let _ = RepoMessage::decode(&tagged);
+        }
+    }
+}
