@@ -10,7 +10,7 @@ use crate::auth::Coverage;
 use crate::dag::ChangeHash;
 use crate::error::ApplyError;
 
-use super::remote::{Overlay, Planning};
+use super::remote::Overlay;
 use super::types::{ApplyReport, Change, Origin};
 use super::Doc;
 
@@ -75,6 +75,8 @@ impl Doc {
             });
         }
         self.seal();
+        // What the last call learnt about ancestry may involve changes it did not apply.
+        self.reach.borrow_mut().clear();
         let mut candidates = self.queue.clone();
         let mut direct = self.direct.clone();
         // Plan in arrival order where causality allows: the buffered changes first (by id),
@@ -83,6 +85,10 @@ impl Doc {
         arrival.sort_unstable_by_key(|h| candidates[h].id());
         for (hash, change) in changes {
             if self.by_hash.contains_key(&hash) || candidates.contains_key(&hash) {
+                // A buffered change now received straight from its author is admitted.
+                if from == Some(&change.actor) && candidates.contains_key(&hash) {
+                    direct.insert(hash);
+                }
                 continue;
             }
             if change.seq <= self.version.get(&change.actor) {
@@ -166,17 +172,13 @@ impl Doc {
         arrival: &[ChangeHash],
         target: Target,
     ) -> Result<usize, (ChangeHash, ApplyError)> {
-        let (order, planned) = self.plan(candidates, arrival)?;
+        let (order, _) = self.plan(candidates, arrival)?;
         // Validate all of them before applying any.
         let mut overlay = Overlay::default();
         overlay.items_checked_on_apply = target == Target::Fresh;
         for hash in &order {
             if let Some(change) = candidates.get(hash) {
-                let history = Planning {
-                    planned: &planned,
-                    candidates,
-                };
-                self.validate(change, *hash, &mut overlay, &history)
+                self.validate(change, *hash, &mut overlay)
                     .map_err(|e| (*hash, e))?;
             }
         }

@@ -24,6 +24,8 @@ pub(super) struct CausalPast<'a> {
     pub(super) deps: &'a [ChangeHash],
     /// The dependencies are exactly the document's heads: everything applied is in the past.
     pub(super) whole_doc: bool,
+    /// The change's author and seq (to remember what its ancestry reaches).
+    pub(super) origin: Option<(crate::ActorId, u64)>,
     /// Ancestry answers per log index, since runs of one change are often met many times.
     memo: FxHashMap<u32, bool>,
 }
@@ -34,6 +36,7 @@ impl<'a> CausalPast<'a> {
             author,
             deps,
             whole_doc,
+            origin: None,
             memo: FxHashMap::default(),
         }
     }
@@ -66,10 +69,15 @@ impl Doc {
         let Some(hash) = self.changes[index as usize].hash else {
             return false;
         };
-        *past
-            .memo
-            .entry(index)
-            .or_insert_with(|| self.has_ancestor(past.deps, hash, &HashMap::new(), &HashMap::new()))
+        *past.memo.entry(index).or_insert_with(|| {
+            self.has_ancestor(
+                past.deps,
+                hash,
+                &HashMap::new(),
+                &HashMap::new(),
+                past.origin,
+            )
+        })
     }
 
     /// Whether, in the document as it is, items of `change`'s causal past (`deps`: its
@@ -105,6 +113,7 @@ impl Doc {
             .copied()
             .unwrap_or(ActorIdx::MAX);
         let mut past = CausalPast::new(author, &change.deps, self.deps_are_heads(deps));
+        past.origin = Some((change.actor, change.seq));
         let probe = Run {
             id: Id::NONE,
             origin_left: left,

@@ -3,6 +3,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -23,12 +24,6 @@ use super::types::{
     PatchAction,
 };
 use super::Doc;
-
-/// The changes of an `apply_changes` call, as planned: ancestry walks see them.
-pub(super) struct Planning<'a> {
-    pub(super) planned: &'a HashMap<ChangeHash, Planned>,
-    pub(super) candidates: &'a HashMap<ChangeHash, Change>,
-}
 
 /// Every operation id `op` names: its container's creator, origins, deleted items (the first
 /// and last: an author's operations are a chain), predecessors and observed adds.
@@ -81,6 +76,10 @@ pub(super) struct Overlay {
     /// Leave checking that named sequence items exist to their application (which fails on a
     /// missing one): when a failed batch just discards the document, as a load does.
     pub(super) items_checked_on_apply: bool,
+    /// Per change (validated in this batch, or applied and depended on), the operation
+    /// counter limits of its causal past and itself: an author's operations below its limit
+    /// are in it (see `version.rs`).
+    limits: HashMap<ChangeHash, Arc<FxHashMap<ActorId, u64>>>,
 }
 
 impl Doc {
@@ -284,7 +283,13 @@ impl Doc {
                 return Err(invalid("operation counters must exceed the dependencies'"));
             }
             if let Some(previous) = previous {
-                if !self.has_ancestor(&change.deps, previous, &planned, candidates) {
+                if !self.has_ancestor(
+                    &change.deps,
+                    previous,
+                    &planned,
+                    candidates,
+                    Some((change.actor, change.seq)),
+                ) {
                     return Err(invalid(
                         "the author's previous change is not among its ancestors",
                     ));
@@ -321,6 +326,25 @@ impl Doc {
     /// Descendants of `target` have operation counters past its end, so the walk prunes every
     /// change that ends at or before `target` starts.
     pub(super) fn has_ancestor(
+        &self,
+        from: &[ChangeHash],
+        target: ChangeHash,
+        planned: &HashMap<ChangeHash, Planned>,
+        candidates: &HashMap<ChangeHash, Change>,
+        origin: Option<(ActorId, u64)>,
+    ) -> bool {
+        let found = self.walk_to_ancestor(from, target, planned, candidates);
+        if let (true, Some(key)) = (found, origin) {
+            // An author's later changes descend from its earlier ones: remember the earliest
+            // change of this author known to reach `target`.
+            let mut reach = self.reach.borrow_mut();
+            let seq = reach.entry((key.0, target)).or_insert(key.1);
+            *seq = (*seq).min(key.1);
+        }
+        found
+    }
+
+    fn walk_to_ancestor(
         &self,
         from: &[ChangeHash],
         target: ChangeHash,
@@ -364,6 +388,14 @@ impl Doc {
             if end_op <= target_start {
                 continue;
             }
+            if self
+                .reach
+                .borrow()
+                .get(&(actor, target))
+                .is_some_and(|&earliest| seq >= earliest)
+            {
+                return true;
+            }
             // An author's changes form a chain (checked when planned): a later change of the
             // target's author descends from the target, an earlier one cannot lead to it.
             if actor == target_actor {
@@ -399,26 +431,65 @@ impl Doc {
         (after > 0 && p.counter < ranges[after - 1].1).then(|| ranges[after - 1].2)
     }
 
-    /// Whether operation `p`, named by `change`, is in the change's causal past. Operations of
-    /// the change's own author are (its earlier changes are its ancestors, and operations of
-    /// the change itself are checked where they are named).
+    /// Whether operation `p`, named by `change`, is in the change's causal past: it exists and
+    /// its counter is below its author's limit in that past (`past`). Operations of the
+    /// change's own author are (its earlier changes are its ancestors, and operations of the
+    /// change itself are checked where they are named).
     fn in_causal_past(
         &self,
         change: &Change,
         p: &OpId,
         overlay: &Overlay,
-        history: &Planning<'_>,
-        seen: &mut HashMap<ChangeHash, bool>,
+        past: &FxHashMap<ActorId, u64>,
     ) -> bool {
         if p.actor == change.actor {
             return true;
         }
-        let Some(holder) = self.holder_of(p, overlay) else {
-            return false;
-        };
-        *seen.entry(holder).or_insert_with(|| {
-            self.has_ancestor(&change.deps, holder, history.planned, history.candidates)
-        })
+        self.holder_of(p, overlay).is_some() && past.get(&p.actor).is_some_and(|&l| p.counter < l)
+    }
+
+    /// The operation counter limits of the causal past of `change` (whose dependencies are
+    /// applied or validated earlier in this batch), cached in `overlay`.
+    fn past_limits(
+        &self,
+        change: &Change,
+        overlay: &mut Overlay,
+    ) -> Result<FxHashMap<ActorId, u64>, ApplyError> {
+        let mut past: FxHashMap<ActorId, u64> = FxHashMap::default();
+        for dep in &change.deps {
+            let limits = match overlay.limits.get(dep) {
+                Some(l) => l.clone(),
+                None => {
+                    let index = self.by_hash.get(dep).copied().ok_or_else(|| {
+                        ApplyError::MissingReference {
+                            actor: change.actor,
+                            seq: change.seq,
+                            what: format!("dependency {dep}"),
+                        }
+                    })?;
+                    let version = self.version_of(&[index]).map_err(|e| ApplyError::Invalid {
+                        actor: change.actor,
+                        seq: change.seq,
+                        what: e.to_string(),
+                    })?;
+                    let map: FxHashMap<ActorId, u64> = version
+                        .limits
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, &l)| l > 0)
+                        .map(|(a, &l)| (self.actors[a], l))
+                        .collect();
+                    let map = Arc::new(map);
+                    overlay.limits.insert(*dep, map.clone());
+                    map
+                }
+            };
+            for (actor, &limit) in limits.iter() {
+                let entry = past.entry(*actor).or_insert(0);
+                *entry = (*entry).max(limit);
+            }
+        }
+        Ok(past)
     }
 
     pub(super) fn validate(
@@ -426,14 +497,11 @@ impl Doc {
         change: &Change,
         hash: ChangeHash,
         overlay: &mut Overlay,
-        history: &Planning<'_>,
     ) -> Result<(), ApplyError> {
         match self.open_change(change)? {
-            Content::Decrypted(inner, _) => self.validate_plain(&inner, hash, overlay, history),
+            Content::Decrypted(inner, _) => self.validate_plain(&inner, hash, overlay),
             // Opaque: only what is outside the payload (counters, permissions) is checked.
-            Content::Plain | Content::Opaque(_) => {
-                self.validate_plain(change, hash, overlay, history)
-            }
+            Content::Plain | Content::Opaque(_) => self.validate_plain(change, hash, overlay),
         }
     }
 
@@ -442,9 +510,8 @@ impl Doc {
         change: &Change,
         hash: ChangeHash,
         overlay: &mut Overlay,
-        history: &Planning<'_>,
     ) -> Result<(), ApplyError> {
-        let mut seen: HashMap<ChangeHash, bool> = HashMap::new();
+        let past = self.past_limits(change, overlay)?;
         let mut referenced: Vec<OpId> = Vec::new();
         let invalid = |what: &str| ApplyError::Invalid {
             actor: change.actor,
@@ -513,7 +580,7 @@ impl Doc {
                 if p.actor == change.actor && p.counter >= counter {
                     return Err(missing(format!("operation {p}, not before this one")));
                 }
-                if !self.in_causal_past(change, p, overlay, history, &mut seen) {
+                if !self.in_causal_past(change, p, overlay, &past) {
                     return Err(missing(format!(
                         "operation {p}, outside the change's causal past"
                     )));
@@ -638,6 +705,10 @@ impl Doc {
             .or_default()
             .push((change.start_op, end, hash));
         overlay.last_end.insert(change.actor, end);
+        let mut with_itself = past;
+        let own = with_itself.entry(change.actor).or_insert(0);
+        *own = (*own).max(end);
+        overlay.limits.insert(hash, Arc::new(with_itself));
         Ok(())
     }
 
@@ -735,6 +806,7 @@ impl Doc {
         };
         self.check_permission(&change, hash, &deps)?;
         let mut past = CausalPast::new(actor, &change.deps, self.deps_are_heads(&deps));
+        past.origin = Some((change.actor, change.seq));
         let mut counter = change.start_op + opaque_width;
         let mut stored_ops = Vec::with_capacity(change.ops.len());
         let mut last: Option<(ContainerId, u32)> = None;

@@ -78,15 +78,25 @@ impl Doc {
     /// recent version costs about as much as the changes since it, not the whole history.
     pub(super) fn version_at(&mut self, heads: &[ChangeHash]) -> Result<Version, DocError> {
         self.seal();
+        let indexes = heads
+            .iter()
+            .map(|hash| {
+                self.by_hash
+                    .get(hash)
+                    .copied()
+                    .ok_or(DocError::UnknownChange(*hash))
+            })
+            .collect::<Result<Vec<u32>, _>>()?;
+        self.version_of(&indexes)
+    }
+
+    /// [`Doc::version_at`] for heads given as log indexes (of sealed changes).
+    pub(super) fn version_of(&self, heads: &[u32]) -> Result<Version, DocError> {
         let n = self.changes.len();
         let mut flags = vec![0u8; n];
         let mut queue = BinaryHeap::new();
         let mut head_indexes = Vec::with_capacity(heads.len());
-        for hash in heads {
-            let index = *self
-                .by_hash
-                .get(hash)
-                .ok_or(DocError::UnknownChange(*hash))?;
+        for &index in heads {
             if let Some(f) = flags.get_mut(index as usize) {
                 *f |= REACHED;
                 queue.push(index);
