@@ -236,7 +236,10 @@ impl Doc {
     /// The root counter `name`, created on first use.
     #[wasm_bindgen(js_name = getCounter)]
     pub fn get_counter(&self, name: &str) -> CounterHandle {
-        CounterHandle::new(self.shared(), ContainerId::root(name, ContainerKind::Counter))
+        CounterHandle::new(
+            self.shared(),
+            ContainerId::root(name, ContainerKind::Counter),
+        )
     }
 
     /// The root set `name`, created on first use.
@@ -352,8 +355,16 @@ impl Doc {
     pub fn import_changes(&self, bytes: &[u8]) -> Result<JsValue, BindingError> {
         let report = with_doc_mut(&self.inner, |doc| doc.import_changes(bytes))??;
         let object = Object::new();
-        put(&object, "applied", &JsValue::from_f64(report.applied as f64));
-        put(&object, "pending", &JsValue::from_f64(report.pending as f64));
+        put(
+            &object,
+            "applied",
+            &JsValue::from_f64(report.applied as f64),
+        );
+        put(
+            &object,
+            "pending",
+            &JsValue::from_f64(report.pending as f64),
+        );
         Ok(object.into())
     }
 

@@ -53,7 +53,11 @@ fn entry_to_js(entry: &HistoryEntry) -> JsValue {
         .map(|dep| JsValue::from_str(&dep.to_hex()))
         .collect();
     put(&object, "deps", &deps);
-    put(&object, "time", &JsValue::from_f64(entry.time.millis as f64));
+    put(
+        &object,
+        "time",
+        &JsValue::from_f64(entry.time.millis as f64),
+    );
     let message = entry
         .message
         .as_deref()

@@ -27,7 +27,9 @@ impl TextHandle {
     /// Inserts `text` at UTF-16 offset `index` (0 ≤ index ≤ length).
     pub fn insert(&self, index: f64, text: &str) -> Result<(), BindingError> {
         let index = index_from_js(index, "index")?;
-        edit(&self.doc, |doc| doc.text(&self.id)?.insert_utf16(index, text))?;
+        edit(&self.doc, |doc| {
+            doc.text(&self.id)?.insert_utf16(index, text)
+        })?;
         Ok(())
     }
 
@@ -35,7 +37,9 @@ impl TextHandle {
     pub fn delete(&self, index: f64, length: f64) -> Result<(), BindingError> {
         let index = index_from_js(index, "index")?;
         let length = index_from_js(length, "length")?;
-        edit(&self.doc, |doc| doc.text(&self.id)?.delete_utf16(index, length))?;
+        edit(&self.doc, |doc| {
+            doc.text(&self.id)?.delete_utf16(index, length)
+        })?;
         Ok(())
     }
 
