@@ -297,6 +297,7 @@ impl Doc {
     /// Calls `listener` with the patches of every local commit and every batch of applied
     /// remote changes, after the call that made them returns. Returns a function that removes
     /// the listener. An exception thrown by the listener is reported, not thrown to the caller.
+    #[wasm_bindgen(unchecked_return_type = "() => void")]
     pub fn subscribe(
         &self,
         #[wasm_bindgen(unchecked_param_type = "(event: ChangeEvent) => void")] listener: Function,
@@ -307,7 +308,7 @@ impl Doc {
     /// Calls `listener` with the bytes of each local commit (for `importChanges` on another
     /// replica), after the call that committed returns. Delivering an update seals the change.
     /// Returns a function that removes the listener.
-    #[wasm_bindgen(js_name = subscribeLocalUpdates)]
+    #[wasm_bindgen(js_name = subscribeLocalUpdates, unchecked_return_type = "() => void")]
     pub fn subscribe_local_updates(
         &self,
         #[wasm_bindgen(unchecked_param_type = "(update: Uint8Array) => void")] listener: Function,

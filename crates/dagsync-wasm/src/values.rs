@@ -186,9 +186,14 @@ pub(crate) fn index_from_js(value: f64, what: &str) -> JsResult<usize> {
     if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= u32::MAX as f64 {
         Ok(value as usize)
     } else {
+        // Formatting the float would link Rust's float printing into the module: JS does it.
+        let shown = js_sys::Number::from(value)
+            .to_string_with_radix(10)
+            .map(String::from)
+            .unwrap_or_default();
         Err(BindingError::new(
             crate::error::ErrorCode::OutOfRange,
-            format!("{what} must be a non-negative integer, got {value}"),
+            format!("{what} must be a non-negative integer, got {shown}"),
         ))
     }
 }
