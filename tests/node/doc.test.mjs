@@ -115,6 +115,34 @@ test("a wrong argument throws and leaves the document unchanged", () => {
   assert.deepEqual(doc.save(), before);
 });
 
+test("arguments of the wrong type throw DagsyncError instead of corrupting memory", () => {
+  const doc = new Doc();
+  const text = doc.getText("t");
+  text.insert(0, "kept");
+  const invalid = isDagsyncError("invalid-argument");
+  assert.throws(() => doc.getText(5), invalid);
+  assert.throws(() => doc.getMap({}), invalid);
+  assert.throws(() => text.insert(0, 5), invalid);
+  assert.throws(() => text.insert(0n, "x"), isDagsyncError("out-of-range"));
+  assert.throws(() => text.insert("0", "x"), isDagsyncError("out-of-range"));
+  assert.throws(() => doc.getMap("m").set(5, 1), invalid);
+  assert.throws(() => doc.getMap("m").get(null), invalid);
+  assert.throws(() => doc.getList("l").get("1"), isDagsyncError("out-of-range"));
+  assert.throws(() => doc.commit(42), invalid);
+  assert.throws(() => doc.subscribe(5), invalid);
+  assert.throws(() => doc.subscribeLocalUpdates("f"), invalid);
+  assert.throws(() => doc.view("abc"), invalid);
+  assert.throws(() => doc.view(5), invalid);
+  assert.throws(() => doc.view([1, 2]), invalid);
+  assert.throws(() => doc.forkAt({}), invalid);
+  assert.throws(() => doc.exportChanges("x"), invalid);
+  assert.throws(() => doc.importChanges("abc"), invalid);
+  assert.throws(() => doc.importChanges([1, 2, 3]), invalid);
+  assert.throws(() => Doc.load({ length: 1e12 }), invalid);
+  assert.equal(text.toString(), "kept");
+  assert.deepEqual(doc.toJSON(), { t: "kept" });
+});
+
 test("a listener may read the document; unsubscribing (even twice) stops events", () => {
   const doc = new Doc();
   const seen = [];

@@ -18,7 +18,7 @@ use crate::map::MapHandle;
 use crate::register::RegisterHandle;
 use crate::set::SetHandle;
 use crate::text::TextHandle;
-use crate::values::{describe, value_to_js};
+use crate::values::{bytes_arg, describe, function_arg, string_arg, value_to_js};
 
 #[wasm_bindgen(module = "/js/errors.js")]
 extern "C" {
@@ -217,44 +217,80 @@ impl Doc {
 
     /// The root text `name`, created on first use.
     #[wasm_bindgen(js_name = getText)]
-    pub fn get_text(&self, name: &str) -> TextHandle {
-        TextHandle::new(self.shared(), ContainerId::root(name, ContainerKind::Text))
+    pub fn get_text(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+    ) -> Result<TextHandle, BindingError> {
+        let name = string_arg(&name, "name")?;
+        Ok(TextHandle::new(
+            self.shared(),
+            ContainerId::root(&name, ContainerKind::Text),
+        ))
     }
 
     /// The root list `name`, created on first use.
     #[wasm_bindgen(js_name = getList)]
-    pub fn get_list(&self, name: &str) -> ListHandle {
-        ListHandle::new(self.shared(), ContainerId::root(name, ContainerKind::List))
+    pub fn get_list(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+    ) -> Result<ListHandle, BindingError> {
+        let name = string_arg(&name, "name")?;
+        Ok(ListHandle::new(
+            self.shared(),
+            ContainerId::root(&name, ContainerKind::List),
+        ))
     }
 
     /// The root map `name`, created on first use.
     #[wasm_bindgen(js_name = getMap)]
-    pub fn get_map(&self, name: &str) -> MapHandle {
-        MapHandle::new(self.shared(), ContainerId::root(name, ContainerKind::Map))
+    pub fn get_map(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+    ) -> Result<MapHandle, BindingError> {
+        let name = string_arg(&name, "name")?;
+        Ok(MapHandle::new(
+            self.shared(),
+            ContainerId::root(&name, ContainerKind::Map),
+        ))
     }
 
     /// The root counter `name`, created on first use.
     #[wasm_bindgen(js_name = getCounter)]
-    pub fn get_counter(&self, name: &str) -> CounterHandle {
-        CounterHandle::new(
+    pub fn get_counter(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+    ) -> Result<CounterHandle, BindingError> {
+        let name = string_arg(&name, "name")?;
+        Ok(CounterHandle::new(
             self.shared(),
-            ContainerId::root(name, ContainerKind::Counter),
-        )
+            ContainerId::root(&name, ContainerKind::Counter),
+        ))
     }
 
     /// The root set `name`, created on first use.
     #[wasm_bindgen(js_name = getSet)]
-    pub fn get_set(&self, name: &str) -> SetHandle {
-        SetHandle::new(self.shared(), ContainerId::root(name, ContainerKind::Set))
+    pub fn get_set(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+    ) -> Result<SetHandle, BindingError> {
+        let name = string_arg(&name, "name")?;
+        Ok(SetHandle::new(
+            self.shared(),
+            ContainerId::root(&name, ContainerKind::Set),
+        ))
     }
 
     /// The root register `name`, created on first use.
     #[wasm_bindgen(js_name = getRegister)]
-    pub fn get_register(&self, name: &str) -> RegisterHandle {
-        RegisterHandle::new(
+    pub fn get_register(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+    ) -> Result<RegisterHandle, BindingError> {
+        let name = string_arg(&name, "name")?;
+        Ok(RegisterHandle::new(
             self.shared(),
-            ContainerId::root(name, ContainerKind::Register),
-        )
+            ContainerId::root(&name, ContainerKind::Register),
+        ))
     }
 
     /// Ends the pending transaction: its edits become part of a change of the history and
@@ -262,7 +298,15 @@ impl Doc {
     /// without one, consecutive commits may extend one change until something seals it
     /// (`heads()`, `save()`, `exportChanges()`, ...). Returns the hex hash of the change holding
     /// the edits, or `undefined` when there was nothing to commit.
-    pub fn commit(&self, message: Option<String>) -> Result<Option<String>, BindingError> {
+    pub fn commit(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "string")] message: JsValue,
+    ) -> Result<Option<String>, BindingError> {
+        let message = if message.is_undefined() || message.is_null() {
+            None
+        } else {
+            Some(string_arg(&message, "the commit message")?)
+        };
         with_doc_mut(&self.inner, |doc| {
             let id = doc.commit(message.as_deref())?;
             // The hash names the change only once it is sealed. A local change depends on
@@ -300,9 +344,9 @@ impl Doc {
     #[wasm_bindgen(unchecked_return_type = "() => void")]
     pub fn subscribe(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "(event: ChangeEvent) => void")] listener: Function,
+        #[wasm_bindgen(unchecked_param_type = "(event: ChangeEvent) => void")] listener: JsValue,
     ) -> Result<Function, BindingError> {
-        self.add_listener(listener, false)
+        self.add_listener(function_arg(listener, "the listener")?, false)
     }
 
     /// Calls `listener` with the bytes of each local commit (for `importChanges` on another
@@ -311,9 +355,9 @@ impl Doc {
     #[wasm_bindgen(js_name = subscribeLocalUpdates, unchecked_return_type = "() => void")]
     pub fn subscribe_local_updates(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "(update: Uint8Array) => void")] listener: Function,
+        #[wasm_bindgen(unchecked_param_type = "(update: Uint8Array) => void")] listener: JsValue,
     ) -> Result<Function, BindingError> {
-        self.add_listener(listener, true)
+        self.add_listener(function_arg(listener, "the listener")?, true)
     }
 
     /// A compact snapshot of the whole document with its full history, for `Doc.load`.
@@ -325,9 +369,12 @@ impl Doc {
     /// Restores a document saved with `save()`, with a fresh identity for new changes.
     /// Throws `DagsyncError` with code `"corrupt"`, `"unsupported"`, `"bad-hash"`,
     /// `"bad-signature"` or `"not-authorized"` on bad input.
-    pub fn load(bytes: &[u8]) -> Result<Doc, BindingError> {
+    pub fn load(
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue,
+    ) -> Result<Doc, BindingError> {
+        let bytes = bytes_arg(&bytes)?;
         let identity = Identity::generate()?;
-        let mut doc = dagsync::Doc::load(bytes, identity.actor())?;
+        let mut doc = dagsync::Doc::load(&bytes, identity.actor())?;
         doc.set_identity(identity)?;
         doc.set_require_signatures(true);
         Ok(Doc::from_core(doc))
@@ -337,8 +384,15 @@ impl Doc {
     /// changes), as bytes for `importChanges`. Commits pending edits first. Throws
     /// `DagsyncError` (`"unknown-change"`) if a head is not in this document's history.
     #[wasm_bindgen(js_name = exportChanges)]
-    pub fn export_changes(&self, since: Option<Vec<String>>) -> Result<Vec<u8>, BindingError> {
-        let heads = since.map(|heads| parse_heads(&heads)).transpose()?;
+    pub fn export_changes(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "string[]")] since: JsValue,
+    ) -> Result<Vec<u8>, BindingError> {
+        let heads = if since.is_undefined() || since.is_null() {
+            None
+        } else {
+            Some(parse_heads(&since)?)
+        };
         with_doc_mut(&self.inner, |doc| {
             let version = match heads {
                 Some(heads) => doc.version_vector_at(&heads)?,
@@ -353,8 +407,12 @@ impl Doc {
     /// is applied if any byte or change is invalid: throws `DagsyncError` (`"corrupt"`,
     /// `"bad-hash"`, `"bad-signature"`, `"not-authorized"`, `"invalid-change"`, ...).
     #[wasm_bindgen(js_name = importChanges, unchecked_return_type = "ImportResult")]
-    pub fn import_changes(&self, bytes: &[u8]) -> Result<JsValue, BindingError> {
-        let report = with_doc_mut(&self.inner, |doc| doc.import_changes(bytes))??;
+    pub fn import_changes(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue,
+    ) -> Result<JsValue, BindingError> {
+        let bytes = bytes_arg(&bytes)?;
+        let report = with_doc_mut(&self.inner, |doc| doc.import_changes(&bytes))??;
         let object = Object::new();
         put(
             &object,
@@ -391,8 +449,11 @@ impl Doc {
         }
         let result = {
             let mut theirs = other.inner.doc.try_borrow_mut().map_err(|_| busy())?;
-            with_doc_mut(&self.inner, |doc| doc.merge(&mut theirs))?
+            let mut ours = self.inner.doc.try_borrow_mut().map_err(|_| busy())?;
+            ours.merge(&mut theirs)
         };
+        // Both borrows are released: listeners of either document may use both.
+        flush(&self.inner)?;
         // Sealing `other` may have committed its pending edits.
         flush(&other.inner)?;
         result.map(drop).map_err(BindingError::from)

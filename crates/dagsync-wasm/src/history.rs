@@ -3,10 +3,12 @@
 use dagsync::{ChangeHash, HistoryEntry};
 use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::doc::{identity_from_options, with_doc_mut, Doc};
 use crate::error::{BindingError, JsResult};
 use crate::events::put;
+use crate::values::{describe, string_arg};
 
 #[wasm_bindgen(typescript_custom_section)]
 const HISTORY_TYPES: &'static str = r#"
@@ -27,11 +29,19 @@ export interface HistoryEntry {
 }
 "#;
 
-/// Parses hex change hashes (`invalid-argument` on a malformed one).
-pub(crate) fn parse_heads(heads: &[String]) -> JsResult<Vec<ChangeHash>> {
+/// Parses an array of hex change hashes (`invalid-argument` on anything else).
+pub(crate) fn parse_heads(heads: &JsValue) -> JsResult<Vec<ChangeHash>> {
+    if !Array::is_array(heads) {
+        return Err(BindingError::invalid(format!(
+            "heads must be an array of hex strings, got {}",
+            describe(heads)
+        )));
+    }
+    let heads: &Array = heads.unchecked_ref();
     heads
         .iter()
         .map(|hex| {
+            let hex = string_arg(&hex, "a head")?;
             hex.parse().map_err(|_| {
                 BindingError::invalid(format!(
                     "a change hash is 64 hex characters, got {:?}",
@@ -83,7 +93,7 @@ impl Doc {
     #[wasm_bindgen(js_name = forkAt)]
     pub fn fork_at(
         &self,
-        heads: Vec<String>,
+        #[wasm_bindgen(unchecked_param_type = "string[]")] heads: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "ForkOptions")] options: JsValue,
     ) -> Result<Doc, BindingError> {
         let heads = parse_heads(&heads)?;
@@ -98,7 +108,10 @@ impl Doc {
 
     /// The document as it was at `heads` (hex hashes), read-only: edits throw `DagsyncError`
     /// (`"read-only"`). Throws `"unknown-change"` for a hash not in the history.
-    pub fn view(&self, heads: Vec<String>) -> Result<Doc, BindingError> {
+    pub fn view(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string[]")] heads: JsValue,
+    ) -> Result<Doc, BindingError> {
         let heads = parse_heads(&heads)?;
         let view = with_doc_mut(&self.shared(), |doc| doc.view(&heads))??;
         Ok(Doc::from_core(view))

@@ -7,8 +7,7 @@ use wasm_bindgen::prelude::*;
 use crate::doc::{edit, SharedDoc};
 use crate::error::BindingError;
 use crate::values::{
-    handle_to_js, index_from_js, items_to_js, js_to_value, kind_from_js, option_item_to_js,
-    value_to_js,
+    handle_to_js, index_arg, items_to_js, js_to_value, kind_from_js, option_item_to_js, value_to_js,
 };
 
 /// A list container: an ordered sequence of values and nested containers in which
@@ -30,10 +29,10 @@ impl ListHandle {
     /// Inserts `value` before `index` (0 ≤ index ≤ length).
     pub fn insert(
         &self,
-        index: f64,
+        #[wasm_bindgen(unchecked_param_type = "number")] index: JsValue,
         #[wasm_bindgen(unchecked_param_type = "Value")] value: JsValue,
     ) -> Result<(), BindingError> {
-        let index = index_from_js(index, "index")?;
+        let index = index_arg(&index, "index")?;
         let value = js_to_value(&value)?;
         edit(&self.doc, |doc| doc.list(&self.id)?.insert(index, value))?;
         Ok(())
@@ -51,9 +50,9 @@ impl ListHandle {
 
     /// Inserts a new, empty container of `kind` before `index` and returns its handle.
     #[wasm_bindgen(js_name = insertContainer, skip_typescript)]
-    pub fn insert_container(&self, index: f64, kind: &str) -> Result<JsValue, BindingError> {
-        let index = index_from_js(index, "index")?;
-        let kind = kind_from_js(kind)?;
+    pub fn insert_container(&self, index: JsValue, kind: JsValue) -> Result<JsValue, BindingError> {
+        let index = index_arg(&index, "index")?;
+        let kind = kind_from_js(&kind)?;
         let id = edit(&self.doc, |doc| {
             doc.list(&self.id)?.insert_container(index, kind)
         })?;
@@ -61,17 +60,24 @@ impl ListHandle {
     }
 
     /// Deletes `count` items starting at `index`.
-    pub fn delete(&self, index: f64, count: f64) -> Result<(), BindingError> {
-        let index = index_from_js(index, "index")?;
-        let count = index_from_js(count, "count")?;
+    pub fn delete(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] index: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] count: JsValue,
+    ) -> Result<(), BindingError> {
+        let index = index_arg(&index, "index")?;
+        let count = index_arg(&count, "count")?;
         edit(&self.doc, |doc| doc.list(&self.id)?.delete(index, count))?;
         Ok(())
     }
 
     /// The item at `index` (a value or a container handle), or `undefined` past the end.
     #[wasm_bindgen(unchecked_return_type = "Item | undefined")]
-    pub fn get(&self, index: f64) -> Result<JsValue, BindingError> {
-        let index = index_from_js(index, "index")?;
+    pub fn get(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] index: JsValue,
+    ) -> Result<JsValue, BindingError> {
+        let index = index_arg(&index, "index")?;
         let item = edit(&self.doc, |doc| Ok(doc.list(&self.id)?.get(index)))?;
         Ok(option_item_to_js(&self.doc, item.as_ref()))
     }

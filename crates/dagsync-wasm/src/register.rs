@@ -35,8 +35,8 @@ impl RegisterHandle {
 
     /// Sets the register to a new, empty container of `kind` and returns its handle.
     #[wasm_bindgen(js_name = setContainer, skip_typescript)]
-    pub fn set_container(&self, kind: &str) -> Result<JsValue, BindingError> {
-        let kind = kind_from_js(kind)?;
+    pub fn set_container(&self, kind: JsValue) -> Result<JsValue, BindingError> {
+        let kind = kind_from_js(&kind)?;
         let id = edit(&self.doc, |doc| doc.register(&self.id)?.set_container(kind))?;
         Ok(handle_to_js(&self.doc, id))
     }

@@ -5,7 +5,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::doc::{edit, SharedDoc};
 use crate::error::BindingError;
-use crate::values::index_from_js;
+use crate::values::{index_arg, string_arg};
 
 /// A text container: a sequence of characters that merges concurrent edits without
 /// interleaving them. Positions and lengths count UTF-16 code units, as JS strings do; a
@@ -25,18 +25,27 @@ impl TextHandle {
 #[wasm_bindgen]
 impl TextHandle {
     /// Inserts `text` at UTF-16 offset `index` (0 ≤ index ≤ length).
-    pub fn insert(&self, index: f64, text: &str) -> Result<(), BindingError> {
-        let index = index_from_js(index, "index")?;
+    pub fn insert(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] index: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
+    ) -> Result<(), BindingError> {
+        let index = index_arg(&index, "index")?;
+        let text = string_arg(&text, "the inserted text")?;
         edit(&self.doc, |doc| {
-            doc.text(&self.id)?.insert_utf16(index, text)
+            doc.text(&self.id)?.insert_utf16(index, &text)
         })?;
         Ok(())
     }
 
     /// Deletes `length` UTF-16 code units starting at `index`.
-    pub fn delete(&self, index: f64, length: f64) -> Result<(), BindingError> {
-        let index = index_from_js(index, "index")?;
-        let length = index_from_js(length, "length")?;
+    pub fn delete(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] index: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] length: JsValue,
+    ) -> Result<(), BindingError> {
+        let index = index_arg(&index, "index")?;
+        let length = index_arg(&length, "length")?;
         edit(&self.doc, |doc| {
             doc.text(&self.id)?.delete_utf16(index, length)
         })?;

@@ -172,8 +172,9 @@ pub(crate) fn handle_to_js(doc: &SharedDoc, id: ContainerId) -> JsValue {
 }
 
 /// The container kind named by a JS string (`"map"`, `"list"`, ...).
-pub(crate) fn kind_from_js(kind: &str) -> JsResult<ContainerKind> {
-    ContainerKind::from_name(kind).ok_or_else(|| {
+pub(crate) fn kind_from_js(kind: &JsValue) -> JsResult<ContainerKind> {
+    let kind = string_arg(kind, "the container kind")?;
+    ContainerKind::from_name(&kind).ok_or_else(|| {
         BindingError::invalid(format!(
             "unknown container kind {kind:?}: use \"map\", \"list\", \"text\", \"counter\", \
              \"set\" or \"register\""
@@ -181,8 +182,44 @@ pub(crate) fn kind_from_js(kind: &str) -> JsResult<ContainerKind> {
     })
 }
 
+/// A string argument. wasm-bindgen's own string parameters do not check the type in release
+/// builds (a number there corrupts memory), so every string crosses as a `JsValue`.
+pub(crate) fn string_arg(value: &JsValue, what: &str) -> JsResult<String> {
+    value.as_string().ok_or_else(|| {
+        BindingError::invalid(format!("{what} must be a string, got {}", describe(value)))
+    })
+}
+
+/// A function argument.
+pub(crate) fn function_arg(value: JsValue, what: &str) -> JsResult<js_sys::Function> {
+    if value.is_function() {
+        Ok(value.unchecked_into())
+    } else {
+        Err(BindingError::invalid(format!(
+            "{what} must be a function, got {}",
+            describe(&value)
+        )))
+    }
+}
+
+/// A `Uint8Array` argument, copied into wasm memory.
+pub(crate) fn bytes_arg(value: &JsValue) -> JsResult<Vec<u8>> {
+    value
+        .dyn_ref::<Uint8Array>()
+        .map(Uint8Array::to_vec)
+        .ok_or_else(|| {
+            BindingError::invalid(format!("expected a Uint8Array, got {}", describe(value)))
+        })
+}
+
 /// A JS index or count: a non-negative integer `number` that is a valid position.
-pub(crate) fn index_from_js(value: f64, what: &str) -> JsResult<usize> {
+pub(crate) fn index_arg(value: &JsValue, what: &str) -> JsResult<usize> {
+    let Some(value) = value.as_f64() else {
+        return Err(BindingError::new(
+            crate::error::ErrorCode::OutOfRange,
+            format!("{what} must be a number, got {}", describe(value)),
+        ));
+    };
     if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= u32::MAX as f64 {
         Ok(value as usize)
     } else {

@@ -26,21 +26,25 @@ fn class_of(value: &JsValue) -> String {
 #[wasm_bindgen_test]
 fn text_counts_utf16_code_units() {
     let doc = doc();
-    let text = doc.get_text("t");
-    text.insert(0.0, "a😀b").unwrap();
+    let text = doc.get_text("t".into()).unwrap();
+    text.insert(JsValue::from(0.0), "a😀b".into()).unwrap();
     assert_eq!(text.length().unwrap(), 4.0);
-    text.insert(3.0, "-").unwrap();
+    text.insert(JsValue::from(3.0), "-".into()).unwrap();
     assert_eq!(text.to_js_string().unwrap(), "a😀-b");
-    let err = text.insert(2.0, "x").unwrap_err();
+    let err = text.insert(JsValue::from(2.0), "x".into()).unwrap_err();
     assert_eq!(err.code, ErrorCode::OutOfRange, "inside the surrogate pair");
-    text.delete(1.0, 2.0).unwrap();
+    text.delete(JsValue::from(1.0), JsValue::from(2.0)).unwrap();
     assert_eq!(text.to_js_string().unwrap(), "a-b");
     assert_eq!(
-        text.delete(0.0, 9.0).unwrap_err().code,
+        text.delete(JsValue::from(0.0), JsValue::from(9.0))
+            .unwrap_err()
+            .code,
         ErrorCode::OutOfRange
     );
     assert_eq!(
-        text.insert(-1.0, "x").unwrap_err().code,
+        text.insert(JsValue::from(-1.0), "x".into())
+            .unwrap_err()
+            .code,
         ErrorCode::OutOfRange
     );
 }
@@ -48,7 +52,7 @@ fn text_counts_utf16_code_units() {
 #[wasm_bindgen_test]
 fn lists_hold_every_value_type_and_containers() {
     let doc = doc();
-    let list = doc.get_list("l");
+    let list = doc.get_list("l".into()).unwrap();
     let bytes: JsValue = Uint8Array::from(&[1u8, 2][..]).into();
     let nested: JsValue = Array::of2(&1.into(), &"two".into()).into();
     for value in [
@@ -63,17 +67,24 @@ fn lists_hold_every_value_type_and_containers() {
         list.push(value).unwrap();
     }
     assert_eq!(list.length().unwrap(), 7.0);
-    assert_eq!(list.get(3.0).unwrap(), JsValue::from(7i64));
-    let got = Uint8Array::new(&list.get(5.0).unwrap()).to_vec();
+    assert_eq!(list.get(JsValue::from(3.0)).unwrap(), JsValue::from(7i64));
+    let got = Uint8Array::new(&list.get(JsValue::from(5.0)).unwrap()).to_vec();
     assert_eq!(got, vec![1, 2]);
-    assert!(list.get(70.0).unwrap().is_undefined());
-    let text = list.insert_container(0.0, "text").unwrap();
+    assert!(list.get(JsValue::from(70.0)).unwrap().is_undefined());
+    let text = list
+        .insert_container(JsValue::from(0.0), "text".into())
+        .unwrap();
     assert_eq!(class_of(&text), "TextHandle");
-    assert_eq!(class_of(&list.get(0.0).unwrap()), "TextHandle");
-    list.delete(0.0, 2.0).unwrap();
+    assert_eq!(
+        class_of(&list.get(JsValue::from(0.0)).unwrap()),
+        "TextHandle"
+    );
+    list.delete(JsValue::from(0.0), JsValue::from(2.0)).unwrap();
     assert_eq!(list.to_array().unwrap().length(), 6);
     assert_eq!(
-        list.insert(9.0, JsValue::NULL).unwrap_err().code,
+        list.insert(JsValue::from(9.0), JsValue::NULL)
+            .unwrap_err()
+            .code,
         ErrorCode::OutOfRange
     );
 }
@@ -81,7 +92,7 @@ fn lists_hold_every_value_type_and_containers() {
 #[wasm_bindgen_test]
 fn map_set_container_returns_the_handle_of_its_kind() {
     let doc = doc();
-    let map = doc.get_map("m");
+    let map = doc.get_map("m".into()).unwrap();
     for (kind, class) in [
         ("map", "MapHandle"),
         ("list", "ListHandle"),
@@ -90,20 +101,22 @@ fn map_set_container_returns_the_handle_of_its_kind() {
         ("set", "SetHandle"),
         ("register", "RegisterHandle"),
     ] {
-        let handle = map.set_container(kind, kind).unwrap();
+        let handle = map.set_container(kind.into(), kind.into()).unwrap();
         assert_eq!(class_of(&handle), class);
-        assert_eq!(class_of(&map.get(kind).unwrap()), class);
+        assert_eq!(class_of(&map.get(kind.into()).unwrap()), class);
     }
     assert_eq!(map.keys().unwrap().len(), 6);
-    map.delete("set").unwrap();
-    assert!(map.get("set").unwrap().is_undefined());
+    map.delete("set".into()).unwrap();
+    assert!(map.get("set".into()).unwrap().is_undefined());
     assert_eq!(
-        map.set_container("x", "tree").unwrap_err().code,
+        map.set_container("x".into(), "tree".into())
+            .unwrap_err()
+            .code,
         ErrorCode::InvalidArgument
     );
     let object = Object::new();
     Reflect::set(&object, &"a".into(), &JsValue::from(1)).unwrap();
-    map.set("plain", object.into()).unwrap();
+    map.set("plain".into(), object.into()).unwrap();
     let json = map.to_json().unwrap();
     let plain = Reflect::get(&json, &"plain".into()).unwrap();
     assert_eq!(Reflect::get(&plain, &"a".into()).unwrap(), 1);
@@ -112,7 +125,7 @@ fn map_set_container_returns_the_handle_of_its_kind() {
 #[wasm_bindgen_test]
 fn counter_set_and_register() {
     let doc = doc();
-    let counter = doc.get_counter("n");
+    let counter = doc.get_counter("n".into()).unwrap();
     counter.increment(JsValue::UNDEFINED).unwrap();
     counter.increment(JsValue::from(10i64)).unwrap();
     counter.decrement(JsValue::from(3)).unwrap();
@@ -122,7 +135,7 @@ fn counter_set_and_register() {
         ErrorCode::InvalidArgument
     );
 
-    let set = doc.get_set("s");
+    let set = doc.get_set("s".into()).unwrap();
     set.add("a".into()).unwrap();
     set.add("b".into()).unwrap();
     set.remove("a".into()).unwrap();
@@ -130,20 +143,20 @@ fn counter_set_and_register() {
     assert!(!set.has("a".into()).unwrap());
     assert_eq!(set.values().unwrap().length(), 1);
 
-    let register = doc.get_register("r");
+    let register = doc.get_register("r".into()).unwrap();
     assert!(register.value().unwrap().is_undefined());
     register.set("on".into()).unwrap();
     assert_eq!(register.value().unwrap(), "on");
     assert_eq!(register.conflicts().unwrap().length(), 1);
-    let list = register.set_container("list").unwrap();
+    let list = register.set_container("list".into()).unwrap();
     assert_eq!(class_of(&list), "ListHandle");
 }
 
 #[wasm_bindgen_test]
 fn unsupported_values_are_refused_before_any_change() {
     let doc = doc();
-    let map = doc.get_map("m");
-    map.set("k", "kept".into()).unwrap();
+    let map = doc.get_map("m".into()).unwrap();
+    map.set("k".into(), "kept".into()).unwrap();
     let before = doc.save().unwrap();
     let cyclic = Object::new();
     Reflect::set(&cyclic, &"self".into(), &cyclic).unwrap();
@@ -155,10 +168,10 @@ fn unsupported_values_are_refused_before_any_change() {
         JsValue::symbol(None),
     ] {
         assert_eq!(
-            map.set("k", bad).unwrap_err().code,
+            map.set("k".into(), bad).unwrap_err().code,
             ErrorCode::InvalidArgument
         );
     }
-    assert_eq!(map.get("k").unwrap(), "kept");
+    assert_eq!(map.get("k".into()).unwrap(), "kept");
     assert_eq!(doc.save().unwrap(), before);
 }

@@ -82,3 +82,57 @@ fn core_errors_map_to_stable_codes() {
         assert_eq!(js_message, message);
     }
 }
+
+#[wasm_bindgen_test]
+fn arguments_of_the_wrong_type_are_refused_not_trusted() {
+    use dagsync_wasm::{Doc, ErrorCode};
+    let doc = Doc::new(JsValue::UNDEFINED).unwrap();
+    let five = JsValue::from(5);
+    assert_eq!(
+        doc.get_text(five.clone()).err().unwrap().code,
+        ErrorCode::InvalidArgument
+    );
+    let text = doc.get_text("t".into()).unwrap();
+    let code = |r: Result<(), BindingError>| r.unwrap_err().code;
+    assert_eq!(
+        code(text.insert(0.into(), five.clone())),
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(
+        code(text.insert("0".into(), "x".into())),
+        ErrorCode::OutOfRange
+    );
+    assert_eq!(
+        code(
+            doc.get_map("m".into())
+                .unwrap()
+                .set(five.clone(), five.clone())
+        ),
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(
+        doc.subscribe(five.clone()).err().unwrap().code,
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(
+        doc.view("abc".into()).err().unwrap().code,
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(
+        doc.view(five.clone()).err().unwrap().code,
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(
+        doc.import_changes("abc".into()).err().unwrap().code,
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(
+        Doc::load(five.clone()).err().unwrap().code,
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(
+        doc.commit(five).err().unwrap().code,
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(text.to_js_string().unwrap(), "");
+}

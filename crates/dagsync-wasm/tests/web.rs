@@ -28,9 +28,9 @@ async fn open_db() -> Rexie {
 async fn doc_round_trips_through_indexeddb() {
     Rexie::delete(DB).await.expect("old test database deleted");
     let doc = Doc::new(JsValue::UNDEFINED).unwrap();
-    let map = doc.get_map("settings");
-    map.set("theme", "dark".into()).unwrap();
-    map.set("language", "français ✓".into()).unwrap();
+    let map = doc.get_map("settings".into()).unwrap();
+    map.set("theme".into(), "dark".into()).unwrap();
+    map.set("language".into(), "français ✓".into()).unwrap();
     let saved = doc.save().unwrap();
 
     let db = open_db().await;
@@ -55,9 +55,9 @@ async fn doc_round_trips_through_indexeddb() {
     db.close();
 
     assert_eq!(stored.to_vec(), saved);
-    let loaded = Doc::load(&stored.to_vec()).unwrap();
-    let settings = loaded.get_map("settings");
-    assert_eq!(settings.get("theme").unwrap(), "dark");
-    assert_eq!(settings.get("language").unwrap(), "français ✓");
+    let loaded = Doc::load(stored.into()).unwrap();
+    let settings = loaded.get_map("settings".into()).unwrap();
+    assert_eq!(settings.get("theme".into()).unwrap(), "dark");
+    assert_eq!(settings.get("language".into()).unwrap(), "français ✓");
     Rexie::delete(DB).await.unwrap();
 }
