@@ -152,6 +152,11 @@ fn flush(shared: &SharedDoc) -> JsResult<()> {
     Ok(())
 }
 
+/// The id of the root container `name` (a JS string) of `kind`.
+fn root(name: &JsValue, kind: ContainerKind) -> JsResult<ContainerId> {
+    Ok(ContainerId::root(&string_arg(name, "name")?, kind))
+}
+
 /// The wall clock for change timestamps (milliseconds since the Unix epoch).
 fn now_ms() -> u64 {
     js_sys::Date::now() as u64
@@ -221,10 +226,9 @@ impl Doc {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
     ) -> Result<TextHandle, BindingError> {
-        let name = string_arg(&name, "name")?;
         Ok(TextHandle::new(
             self.shared(),
-            ContainerId::root(&name, ContainerKind::Text),
+            root(&name, ContainerKind::Text)?,
         ))
     }
 
@@ -234,10 +238,9 @@ impl Doc {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
     ) -> Result<ListHandle, BindingError> {
-        let name = string_arg(&name, "name")?;
         Ok(ListHandle::new(
             self.shared(),
-            ContainerId::root(&name, ContainerKind::List),
+            root(&name, ContainerKind::List)?,
         ))
     }
 
@@ -247,10 +250,9 @@ impl Doc {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
     ) -> Result<MapHandle, BindingError> {
-        let name = string_arg(&name, "name")?;
         Ok(MapHandle::new(
             self.shared(),
-            ContainerId::root(&name, ContainerKind::Map),
+            root(&name, ContainerKind::Map)?,
         ))
     }
 
@@ -260,10 +262,9 @@ impl Doc {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
     ) -> Result<CounterHandle, BindingError> {
-        let name = string_arg(&name, "name")?;
         Ok(CounterHandle::new(
             self.shared(),
-            ContainerId::root(&name, ContainerKind::Counter),
+            root(&name, ContainerKind::Counter)?,
         ))
     }
 
@@ -273,10 +274,9 @@ impl Doc {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
     ) -> Result<SetHandle, BindingError> {
-        let name = string_arg(&name, "name")?;
         Ok(SetHandle::new(
             self.shared(),
-            ContainerId::root(&name, ContainerKind::Set),
+            root(&name, ContainerKind::Set)?,
         ))
     }
 
@@ -286,10 +286,9 @@ impl Doc {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
     ) -> Result<RegisterHandle, BindingError> {
-        let name = string_arg(&name, "name")?;
         Ok(RegisterHandle::new(
             self.shared(),
-            ContainerId::root(&name, ContainerKind::Register),
+            root(&name, ContainerKind::Register)?,
         ))
     }
 
