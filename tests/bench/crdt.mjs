@@ -16,22 +16,11 @@ import * as Automerge from "@automerge/automerge";
 import { Doc } from "dagsync";
 import { LoroDoc } from "loro-crdt";
 import * as Y from "yjs";
+import { random } from "../support/random.mjs";
 
 const N = Number(process.env.BENCH_N ?? 6000);
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const tracesDir = process.env.DAGSYNC_TRACES ?? join(root, "..", "shared", "traces");
-
-/** A seeded pseudo-random generator (mulberry32), so every library gets the same edits. */
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const automergeBase = Automerge.from({ text: "", list: [], map: {} }, { actor: "ff".repeat(16) });
 

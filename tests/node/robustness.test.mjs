@@ -4,18 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { DagsyncError, Doc } from "dagsync";
-
-/** A seeded pseudo-random generator (mulberry32). */
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { random } from "../support/random.mjs";
 
 const cyclic = {};
 cyclic.self = cyclic;
