@@ -141,6 +141,10 @@ test("view and forkAt travel back in time", () => {
   assert.deepEqual(view.heads(), [v1]);
   assert.throws(() => view.getText("t").insert(0, "x"), (e) => e instanceof DagsyncError && e.code === "read-only");
   assert.equal(view.getText("t").toString(), "one");
+  const readOnly = (e) => e instanceof DagsyncError && e.code === "read-only";
+  assert.throws(() => view.importChanges(doc.exportChanges()), readOnly);
+  assert.throws(() => view.merge(doc), readOnly);
+  assert.deepEqual(view.heads(), [v1]);
 
   const key = "42".repeat(32);
   const branch = doc.forkAt([v1], { secretKey: key });

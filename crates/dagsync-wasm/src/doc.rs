@@ -411,7 +411,12 @@ impl Doc {
         #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue,
     ) -> Result<JsValue, BindingError> {
         let bytes = bytes_arg(&bytes)?;
-        let report = with_doc_mut(&self.inner, |doc| doc.import_changes(&bytes))??;
+        let report = with_doc_mut(&self.inner, |doc| {
+            if doc.is_read_only() {
+                return Err(BindingError::from(dagsync::DocError::ReadOnly));
+            }
+            Ok(doc.import_changes(&bytes)?)
+        })??;
         let object = Object::new();
         put(
             &object,
@@ -449,6 +454,9 @@ impl Doc {
         let result = {
             let mut theirs = other.inner.doc.try_borrow_mut().map_err(|_| busy())?;
             let mut ours = self.inner.doc.try_borrow_mut().map_err(|_| busy())?;
+            if ours.is_read_only() {
+                return Err(dagsync::DocError::ReadOnly.into());
+            }
             ours.merge(&mut theirs)
         };
         // Both borrows are released: listeners of either document may use both.

@@ -159,6 +159,12 @@ fn history_view_and_fork_at() {
         .insert(JsValue::from(0.0), "x".into())
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::ReadOnly);
+    let all = bytes_js(&doc.export_changes(JsValue::UNDEFINED).unwrap());
+    assert_eq!(
+        view.import_changes(all).unwrap_err().code,
+        ErrorCode::ReadOnly
+    );
+    assert_eq!(view.merge(&doc).unwrap_err().code, ErrorCode::ReadOnly);
 
     let branch = doc.fork_at(heads_js(&[v1]), JsValue::UNDEFINED).unwrap();
     branch
