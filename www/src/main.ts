@@ -14,8 +14,14 @@ const input = element<HTMLInputElement>("note-input");
 const stored = element<HTMLParagraphElement>("stored-note");
 const status = element<HTMLParagraphElement>("status");
 
+/** The stored note, if the document holds one. */
+function note(doc: Doc): string | undefined {
+  const text = doc.getMap("notes").get("text");
+  return typeof text === "string" ? text : undefined;
+}
+
 function show(doc: Doc, message: string): void {
-  stored.textContent = doc.getMap("notes").get("text") ?? "(nothing yet)";
+  stored.textContent = note(doc) ?? "(nothing yet)";
   status.textContent = message;
   status.classList.remove("error");
 }
@@ -39,11 +45,12 @@ async function start(): Promise<void> {
     }
   }
   show(doc, saved ? `Loaded ${saved.byteLength} bytes from IndexedDB` : "New document");
-  input.value = doc.getMap("notes").get("text") ?? "";
+  input.value = note(doc) ?? "";
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     doc.getMap("notes").set("text", input.value);
+    doc.commit();
     const bytes = doc.save();
     saveBytes(db, DOC_ID, bytes).then(
       () => show(doc, `Saved ${bytes.byteLength} bytes to IndexedDB`),

@@ -7,3 +7,11 @@ export class DagsyncError extends Error {
     this.code = code;
   }
 }
+
+/** Reports an exception thrown by a dagsync event listener without interrupting the call that
+ * delivered the event: it is rethrown from a microtask (as EventTarget reports listener errors). */
+export function reportListenerError(error) {
+  queueMicrotask(() => {
+    throw error;
+  });
+}

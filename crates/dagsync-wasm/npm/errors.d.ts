@@ -1,9 +1,33 @@
 /** Stable machine-readable codes of {@link DagsyncError}. */
 export type DagsyncErrorCode =
+  /** Bytes that are not a valid dagsync encoding (bad magic, checksum, structure). */
   | "corrupt"
+  /** Bytes of a newer or unknown format version. */
   | "unsupported"
+  /** A change whose bytes do not hash to the id they claim (forged or altered). */
+  | "bad-hash"
+  /** A change whose signature does not verify against its author's key. */
+  | "bad-signature"
+  /** A change, or a local edit, by an actor without write permission. */
+  | "not-authorized"
+  /** A remote change with invalid operations or references to things that do not exist. */
+  | "invalid-change"
+  /** An argument of the wrong type or shape. */
   | "invalid-argument"
+  /** An index or range outside a container (or inside a UTF-16 surrogate pair). */
+  | "out-of-range"
+  /** A hash that names no change of the history. */
+  | "unknown-change"
+  /** A handle whose container is not (or no longer) in the document. */
+  | "unknown-container"
+  /** An edit of a read-only view of a past version. */
+  | "read-only"
+  /** A call made while another call on the same document is still running. */
   | "busy"
+  /** No secure random source for a new identity. */
+  | "no-randomness"
+  /** The document's own history could not be replayed (a bug: please report it). */
+  | "internal"
   | (string & {});
 
 /** The error every dagsync call throws: a real `Error` with a stable `code`. */

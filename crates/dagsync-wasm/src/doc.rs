@@ -1,29 +1,106 @@
-//! `Doc`: the JS handle of a dagsync document.
+//! `Doc`: the JS handle of a dagsync document, and the shared state behind all its handles.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use dagsync::auth::Identity;
+use dagsync::clock::VersionVector;
+use dagsync::{ActorId, ContainerId, ContainerKind, Event, Origin};
+use js_sys::{Function, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
+use crate::counter::CounterHandle;
 use crate::error::{BindingError, ErrorCode, JsResult};
-use crate::identity::random_actor;
+use crate::events::{event_to_js, put};
+use crate::history::parse_heads;
+use crate::list::ListHandle;
 use crate::map::MapHandle;
+use crate::register::RegisterHandle;
+use crate::set::SetHandle;
+use crate::text::TextHandle;
+use crate::values::{bytes_arg, describe, function_arg, string_arg, value_to_js};
 
-/// The shared, interior-mutable core document behind every handle of one `Doc`.
-pub(crate) type SharedDoc = Rc<RefCell<dagsync::Doc>>;
+#[wasm_bindgen(module = "/js/errors.js")]
+extern "C" {
+    /// Reports an exception thrown by a listener without interrupting the call that
+    /// delivered the event (rethrown from a microtask, like `EventTarget` listeners).
+    #[wasm_bindgen(js_name = reportListenerError)]
+    fn report_listener_error(error: JsValue);
+}
 
-/// Runs `f` with the document borrowed mutably; a re-entrant call is a `busy` error, not a panic.
+#[wasm_bindgen(typescript_custom_section)]
+const DOC_TYPES: &'static str = r#"
+/** Options of `new Doc(options)`. */
+export interface DocOptions {
+  /** The 32-byte ed25519 secret key of the document's identity, as 64 hex characters. */
+  secretKey?: string;
+}
+
+/** Options of `doc.forkAt(heads, options)`. */
+export interface ForkOptions {
+  /** The secret key (64 hex characters) of the fork's identity; a fresh one without it. */
+  secretKey?: string;
+}
+
+/** What `doc.importChanges` did. */
+export interface ImportResult {
+  /** Changes applied now (including earlier pending ones that became applicable). */
+  applied: number;
+  /** Changes waiting for missing dependencies. */
+  pending: number;
+}
+"#;
+
+/// Listeners of one document and what was delivered to them.
+#[derive(Default)]
+struct Listeners {
+    next_id: u32,
+    /// `subscribe` callbacks.
+    changes: Vec<(u32, Function)>,
+    /// `subscribeLocalUpdates` callbacks.
+    local: Vec<(u32, Function)>,
+    /// The core subscription filling `Shared::queue`, while any listener exists.
+    core_subscription: Option<u64>,
+    /// The local actor's changes up to this sequence number were delivered as updates.
+    local_sent: u64,
+}
+
+/// One document and its listeners, shared by the `Doc` and every container handle.
+pub(crate) struct Shared {
+    doc: RefCell<dagsync::Doc>,
+    listeners: RefCell<Listeners>,
+    /// Core events not yet delivered to JS listeners.
+    queue: Rc<RefCell<Vec<Event>>>,
+}
+
+/// The shared, interior-mutable document behind every handle of one `Doc`.
+pub(crate) type SharedDoc = Rc<Shared>;
+
+/// Runs `f` with the document borrowed mutably (a re-entrant call is a `busy` error, not a
+/// panic), then delivers the events the call caused.
 pub(crate) fn with_doc_mut<T>(
-    doc: &SharedDoc,
+    shared: &SharedDoc,
     f: impl FnOnce(&mut dagsync::Doc) -> T,
 ) -> JsResult<T> {
-    let mut guard = doc.try_borrow_mut().map_err(|_| busy())?;
-    Ok(f(&mut guard))
+    let result = {
+        let mut guard = shared.doc.try_borrow_mut().map_err(|_| busy())?;
+        f(&mut guard)
+    };
+    flush(shared)?;
+    Ok(result)
+}
+
+/// [`with_doc_mut`] for a core call that may refuse with a [`dagsync::DocError`].
+pub(crate) fn edit<T>(
+    shared: &SharedDoc,
+    f: impl FnOnce(&mut dagsync::Doc) -> Result<T, dagsync::DocError>,
+) -> JsResult<T> {
+    Ok(with_doc_mut(shared, f)??)
 }
 
 /// Runs `f` with the document borrowed for reading.
-pub(crate) fn with_doc<T>(doc: &SharedDoc, f: impl FnOnce(&dagsync::Doc) -> T) -> JsResult<T> {
-    let guard = doc.try_borrow().map_err(|_| busy())?;
+pub(crate) fn with_doc<T>(shared: &SharedDoc, f: impl FnOnce(&dagsync::Doc) -> T) -> JsResult<T> {
+    let guard = shared.doc.try_borrow().map_err(|_| busy())?;
     Ok(f(&guard))
 }
 
@@ -34,7 +111,91 @@ fn busy() -> BindingError {
     )
 }
 
-/// A dagsync document: named root containers that merge concurrent edits.
+/// Delivers queued events to `subscribe` listeners and, after a local commit, the new local
+/// changes to `subscribeLocalUpdates` listeners. Listener exceptions are reported, not thrown.
+fn flush(shared: &SharedDoc) -> JsResult<()> {
+    let events: Vec<Event> = std::mem::take(&mut *shared.queue.borrow_mut());
+    if events.is_empty() {
+        return Ok(());
+    }
+    let (changes, local) = {
+        let listeners = shared.listeners.borrow();
+        (listeners.changes.clone(), listeners.local.clone())
+    };
+    let this = JsValue::UNDEFINED;
+    if !changes.is_empty() {
+        for event in &events {
+            let value = event_to_js(shared, event);
+            for (_, callback) in &changes {
+                if let Err(error) = callback.call1(&this, &value) {
+                    report_listener_error(error);
+                }
+            }
+        }
+    }
+    if !local.is_empty() && events.iter().any(|e| e.origin == Origin::Local) {
+        let update = {
+            let mut doc = shared.doc.try_borrow_mut().map_err(|_| busy())?;
+            let actor = doc.actor();
+            let mut since: VersionVector = doc.version().clone();
+            since.set(actor, shared.listeners.borrow().local_sent);
+            let bytes = doc.export_changes(&since);
+            shared.listeners.borrow_mut().local_sent = doc.version().get(&actor);
+            Uint8Array::from(bytes.as_slice())
+        };
+        for (_, callback) in &local {
+            if let Err(error) = callback.call1(&this, &update) {
+                report_listener_error(error);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The id of the root container `name` (a JS string) of `kind`.
+fn root(name: &JsValue, kind: ContainerKind) -> JsResult<ContainerId> {
+    Ok(ContainerId::root(&string_arg(name, "name")?, kind))
+}
+
+/// The wall clock for change timestamps (milliseconds since the Unix epoch).
+fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+/// A 32-byte secret key from 64 hex characters.
+fn parse_secret_key(hex: &str) -> JsResult<Identity> {
+    let bytes: ActorId = hex.parse().map_err(|_| {
+        BindingError::invalid("secretKey must be 64 hex characters (a 32-byte ed25519 secret key)")
+    })?;
+    Ok(Identity::from_secret_key(bytes.0))
+}
+
+/// The identity named by `options.secretKey`, or a fresh one.
+pub(crate) fn identity_from_options(options: &JsValue) -> JsResult<Identity> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(Identity::generate()?);
+    }
+    if !options.is_object() {
+        return Err(BindingError::invalid(format!(
+            "options must be an object, got {}",
+            describe(options)
+        )));
+    }
+    let key = Reflect::get(options, &JsValue::from_str("secretKey")).unwrap_or_default();
+    if key.is_undefined() {
+        return Ok(Identity::generate()?);
+    }
+    match key.as_string() {
+        Some(hex) => parse_secret_key(&hex),
+        None => Err(BindingError::invalid(format!(
+            "secretKey must be a hex string, got {}",
+            describe(&key)
+        ))),
+    }
+}
+
+/// A dagsync document: named root containers that merge concurrent edits, with a history of
+/// signed, hash-linked changes. Edits join a pending transaction that `commit()` ends.
 #[wasm_bindgen]
 pub struct Doc {
     inner: SharedDoc,
@@ -42,45 +203,336 @@ pub struct Doc {
 
 #[wasm_bindgen]
 impl Doc {
-    /// A new, empty document with a fresh random identity.
+    /// A new, empty document. Its identity is the ed25519 key pair of `options.secretKey`
+    /// (64 hex characters), or a fresh random one; its local changes are signed with it.
+    /// Throws `DagsyncError` (`"invalid-argument"`) on a malformed key.
     #[wasm_bindgen(constructor)]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Doc {
-        Doc::from_core(dagsync::Doc::new(random_actor()))
+    pub fn new(
+        #[wasm_bindgen(unchecked_optional_param_type = "DocOptions")] options: JsValue,
+    ) -> Result<Doc, BindingError> {
+        let identity = identity_from_options(&options)?;
+        Ok(Doc::from_core(dagsync::Doc::with_identity(identity)))
     }
 
-    /// Hex id of this document's local identity (the author of its local writes).
+    /// Hex public key of this document's identity (the author of its local changes).
     #[wasm_bindgen(getter)]
     pub fn actor(&self) -> Result<String, BindingError> {
         with_doc(&self.inner, |doc| doc.actor().to_hex())
     }
 
-    /// The root map `name`, created on first use. Handles stay valid for the document's life.
-    #[wasm_bindgen(js_name = getMap)]
-    pub fn get_map(&self, name: &str) -> Result<MapHandle, BindingError> {
-        with_doc_mut(&self.inner, |doc| {
-            doc.get_map(name);
-        })?;
-        Ok(MapHandle::new(Rc::clone(&self.inner), name.to_owned()))
+    /// The root text `name`, created on first use.
+    #[wasm_bindgen(js_name = getText)]
+    pub fn get_text(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+    ) -> Result<TextHandle, BindingError> {
+        Ok(TextHandle::new(
+            self.shared(),
+            root(&name, ContainerKind::Text)?,
+        ))
     }
 
-    /// A compact snapshot of the whole document, for `Doc.load`.
+    /// The root list `name`, created on first use.
+    #[wasm_bindgen(js_name = getList)]
+    pub fn get_list(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+    ) -> Result<ListHandle, BindingError> {
+        Ok(ListHandle::new(
+            self.shared(),
+            root(&name, ContainerKind::List)?,
+        ))
+    }
+
+    /// The root map `name`, created on first use.
+    #[wasm_bindgen(js_name = getMap)]
+    pub fn get_map(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+    ) -> Result<MapHandle, BindingError> {
+        Ok(MapHandle::new(
+            self.shared(),
+            root(&name, ContainerKind::Map)?,
+        ))
+    }
+
+    /// The root counter `name`, created on first use.
+    #[wasm_bindgen(js_name = getCounter)]
+    pub fn get_counter(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+    ) -> Result<CounterHandle, BindingError> {
+        Ok(CounterHandle::new(
+            self.shared(),
+            root(&name, ContainerKind::Counter)?,
+        ))
+    }
+
+    /// The root set `name`, created on first use.
+    #[wasm_bindgen(js_name = getSet)]
+    pub fn get_set(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+    ) -> Result<SetHandle, BindingError> {
+        Ok(SetHandle::new(
+            self.shared(),
+            root(&name, ContainerKind::Set)?,
+        ))
+    }
+
+    /// The root register `name`, created on first use.
+    #[wasm_bindgen(js_name = getRegister)]
+    pub fn get_register(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+    ) -> Result<RegisterHandle, BindingError> {
+        Ok(RegisterHandle::new(
+            self.shared(),
+            root(&name, ContainerKind::Register)?,
+        ))
+    }
+
+    /// Ends the pending transaction: its edits become part of a change of the history and
+    /// `subscribe` listeners get its patches. With a message the change is sealed at once;
+    /// without one, consecutive commits may extend one change until something seals it
+    /// (`heads()`, `save()`, `exportChanges()`, ...). Returns the hex hash of the change holding
+    /// the edits, or `undefined` when there was nothing to commit.
+    pub fn commit(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "string")] message: JsValue,
+    ) -> Result<Option<String>, BindingError> {
+        let message = if message.is_undefined() || message.is_null() {
+            None
+        } else {
+            Some(string_arg(&message, "the commit message")?)
+        };
+        with_doc_mut(&self.inner, |doc| {
+            let id = doc.commit(message.as_deref())?;
+            // The hash names the change only once it is sealed. A local change depends on
+            // every head it saw, so once sealed it is the only head.
+            match doc.heads().as_slice() {
+                [head] => Some(head.to_hex()),
+                _ => doc
+                    .history()
+                    .iter()
+                    .rev()
+                    .find(|entry| entry.actor == id.actor && entry.seq == id.seq)
+                    .map(|entry| entry.hash.to_hex()),
+            }
+        })
+    }
+
+    /// The hex hashes of the changes no other change depends on, sorted: they name this
+    /// version exactly. Commits pending edits first.
+    pub fn heads(&self) -> Result<Vec<String>, BindingError> {
+        with_doc_mut(&self.inner, |doc| {
+            doc.heads().iter().map(|hash| hash.to_hex()).collect()
+        })
+    }
+
+    /// The whole document as plain JS: an object of the used root containers by name (texts
+    /// as strings, lists and sets as arrays, counters as bigints, registers as their value).
+    #[wasm_bindgen(js_name = toJSON, unchecked_return_type = "Record<string, any>")]
+    pub fn to_json(&self) -> Result<JsValue, BindingError> {
+        with_doc(&self.inner, |doc| value_to_js(&doc.to_json()))
+    }
+
+    /// Calls `listener` with the patches of every local commit and every batch of applied
+    /// remote changes, after the call that made them returns. Returns a function that removes
+    /// the listener. An exception thrown by the listener is reported, not thrown to the caller.
+    #[wasm_bindgen(unchecked_return_type = "() => void")]
+    pub fn subscribe(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(event: ChangeEvent) => void")] listener: JsValue,
+    ) -> Result<Function, BindingError> {
+        self.add_listener(function_arg(listener, "the listener")?, false)
+    }
+
+    /// Calls `listener` with the bytes of each local commit (for `importChanges` on another
+    /// replica), after the call that committed returns. Delivering an update seals the change.
+    /// Returns a function that removes the listener.
+    #[wasm_bindgen(js_name = subscribeLocalUpdates, unchecked_return_type = "() => void")]
+    pub fn subscribe_local_updates(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(update: Uint8Array) => void")] listener: JsValue,
+    ) -> Result<Function, BindingError> {
+        self.add_listener(function_arg(listener, "the listener")?, true)
+    }
+
+    /// A compact snapshot of the whole document with its full history, for `Doc.load`.
+    /// Commits pending edits first.
     pub fn save(&self) -> Result<Vec<u8>, BindingError> {
         with_doc_mut(&self.inner, dagsync::Doc::save)
     }
 
-    /// Restores a document saved with `save()`, with a fresh identity for new writes.
-    /// Throws `DagsyncError` with code `"corrupt"` (or `"unsupported"`) on bad input.
-    pub fn load(bytes: &[u8]) -> Result<Doc, BindingError> {
-        let doc = dagsync::Doc::load(bytes, random_actor())?;
+    /// Restores a document saved with `save()`, with a fresh identity for new changes.
+    /// Throws `DagsyncError` with code `"corrupt"`, `"unsupported"`, `"bad-hash"`,
+    /// `"bad-signature"` or `"not-authorized"` on bad input.
+    pub fn load(
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue,
+    ) -> Result<Doc, BindingError> {
+        let bytes = bytes_arg(&bytes)?;
+        let identity = Identity::generate()?;
+        let mut doc = dagsync::Doc::load(&bytes, identity.actor())?;
+        doc.set_identity(identity)?;
+        doc.set_require_signatures(true);
         Ok(Doc::from_core(doc))
+    }
+
+    /// The changes not in the history of the version `since` names (hex heads; default: all
+    /// changes), as bytes for `importChanges`. Commits pending edits first. Throws
+    /// `DagsyncError` (`"unknown-change"`) if a head is not in this document's history.
+    #[wasm_bindgen(js_name = exportChanges)]
+    pub fn export_changes(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "string[]")] since: JsValue,
+    ) -> Result<Vec<u8>, BindingError> {
+        let heads = if since.is_undefined() || since.is_null() {
+            None
+        } else {
+            Some(parse_heads(&since)?)
+        };
+        with_doc_mut(&self.inner, |doc| {
+            let version = match heads {
+                Some(heads) => doc.version_vector_at(&heads)?,
+                None => VersionVector::new(),
+            };
+            Ok(doc.export_changes(&version))
+        })?
+    }
+
+    /// Applies changes from `exportChanges` or `subscribeLocalUpdates` of any replica, in any
+    /// order; duplicates are ignored and changes missing dependencies wait (`pending`). Nothing
+    /// is applied if any byte or change is invalid: throws `DagsyncError` (`"corrupt"`,
+    /// `"bad-hash"`, `"bad-signature"`, `"not-authorized"`, `"invalid-change"`, ...).
+    #[wasm_bindgen(js_name = importChanges, unchecked_return_type = "ImportResult")]
+    pub fn import_changes(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue,
+    ) -> Result<JsValue, BindingError> {
+        let bytes = bytes_arg(&bytes)?;
+        let report = with_doc_mut(&self.inner, |doc| {
+            if doc.is_read_only() {
+                return Err(BindingError::from(dagsync::DocError::ReadOnly));
+            }
+            Ok(doc.import_changes(&bytes)?)
+        })??;
+        let object = Object::new();
+        put(
+            &object,
+            "applied",
+            &JsValue::from_f64(report.applied as f64),
+        );
+        put(
+            &object,
+            "pending",
+            &JsValue::from_f64(report.pending as f64),
+        );
+        Ok(object.into())
+    }
+
+    /// A copy of this document with a fresh identity (pending edits are committed first).
+    /// Listeners are not copied.
+    pub fn fork(&self) -> Result<Doc, BindingError> {
+        let identity = Identity::generate()?;
+        let forked = with_doc_mut(&self.inner, |doc| {
+            let mut copy = doc.fork(identity.actor());
+            copy.set_identity(identity).map(|()| copy)
+        })??;
+        Ok(Doc::from_core(forked))
+    }
+
+    /// Applies every change `other` has and this document lacks (pending edits of both are
+    /// committed first). Throws `DagsyncError` if one of them is refused; nothing is applied
+    /// then.
+    pub fn merge(&self, other: &Doc) -> Result<(), BindingError> {
+        if Rc::ptr_eq(&self.inner, &other.inner) {
+            return with_doc_mut(&self.inner, |doc| {
+                doc.heads();
+            });
+        }
+        let result = {
+            let mut theirs = other.inner.doc.try_borrow_mut().map_err(|_| busy())?;
+            let mut ours = self.inner.doc.try_borrow_mut().map_err(|_| busy())?;
+            if ours.is_read_only() {
+                return Err(dagsync::DocError::ReadOnly.into());
+            }
+            ours.merge(&mut theirs)
+        };
+        // Both borrows are released: listeners of either document may use both.
+        flush(&self.inner)?;
+        // Sealing `other` may have committed its pending edits.
+        flush(&other.inner)?;
+        result.map(drop).map_err(BindingError::from)
     }
 }
 
 impl Doc {
-    fn from_core(doc: dagsync::Doc) -> Doc {
+    /// A `Doc` owning a core document.
+    pub(crate) fn from_core(mut doc: dagsync::Doc) -> Doc {
+        doc.set_time_source(now_ms);
         Doc {
-            inner: Rc::new(RefCell::new(doc)),
+            inner: Rc::new(Shared {
+                doc: RefCell::new(doc),
+                listeners: RefCell::new(Listeners::default()),
+                queue: Rc::new(RefCell::new(Vec::new())),
+            }),
+        }
+    }
+
+    /// The shared state, for a new handle.
+    pub(crate) fn shared(&self) -> SharedDoc {
+        Rc::clone(&self.inner)
+    }
+
+    fn add_listener(&self, listener: Function, local: bool) -> JsResult<Function> {
+        let shared = &self.inner;
+        let mut doc = shared.doc.try_borrow_mut().map_err(|_| busy())?;
+        let mut listeners = shared.listeners.borrow_mut();
+        if listeners.core_subscription.is_none() {
+            let queue = Rc::clone(&shared.queue);
+            let id = doc.subscribe(move |event| queue.borrow_mut().push(event.clone()));
+            listeners.core_subscription = Some(id);
+        }
+        if local && listeners.local.is_empty() {
+            // Earlier changes count as delivered: seal them so later commits start new ones.
+            doc.heads();
+            listeners.local_sent = doc.version().get(&doc.actor());
+        }
+        let id = listeners.next_id;
+        listeners.next_id += 1;
+        if local {
+            listeners.local.push((id, listener));
+        } else {
+            listeners.changes.push((id, listener));
+        }
+        drop(listeners);
+        drop(doc);
+        // Sealing above may have committed pending edits: that event predates the listener.
+        shared.queue.borrow_mut().clear();
+        let weak = Rc::downgrade(shared);
+        let unsubscribe = Closure::<dyn FnMut()>::new(move || {
+            if let Some(shared) = weak.upgrade() {
+                remove_listener(&shared, id);
+            }
+        });
+        Ok(unsubscribe.into_js_value().unchecked_into())
+    }
+}
+
+/// Removes listener `id`; drops the core subscription when no listener is left.
+fn remove_listener(shared: &Shared, id: u32) {
+    let mut listeners = shared.listeners.borrow_mut();
+    listeners.changes.retain(|(i, _)| *i != id);
+    listeners.local.retain(|(i, _)| *i != id);
+    if listeners.changes.is_empty() && listeners.local.is_empty() {
+        if let Some(subscription) = listeners.core_subscription {
+            // Unsubscribing while the document is busy keeps the (harmless) core subscription.
+            if let Ok(mut doc) = shared.doc.try_borrow_mut() {
+                doc.unsubscribe(subscription);
+                listeners.core_subscription = None;
+                shared.queue.borrow_mut().clear();
+            }
         }
     }
 }

@@ -22,12 +22,30 @@ pub enum ErrorCode {
     Corrupt,
     /// Bytes of a newer or unknown format version.
     Unsupported,
+    /// A change whose bytes do not hash to the id they claim (forged or altered).
+    BadHash,
+    /// A change whose signature does not verify against its author's key.
+    BadSignature,
+    /// A change, or a local edit, by an actor without write permission.
+    NotAuthorized,
+    /// A remote change with invalid operations or references to things that do not exist.
+    InvalidChange,
     /// A JS argument of the wrong type or shape.
     InvalidArgument,
-    /// An index or range outside a container.
+    /// An index or range outside a container (or splitting a UTF-16 surrogate pair).
     OutOfRange,
+    /// A hash that names no change of the history.
+    UnknownChange,
+    /// A container handle whose container is not (or no longer) in the document.
+    UnknownContainer,
+    /// An edit of a read-only document (a view of a past version).
+    ReadOnly,
     /// A call made while another call on the same document is still running (re-entrancy).
     Busy,
+    /// The platform has no secure random source for a new identity.
+    NoRandomness,
+    /// The document's own history could not be replayed (a bug: please report it).
+    Internal,
 }
 
 impl ErrorCode {
@@ -36,9 +54,18 @@ impl ErrorCode {
         match self {
             ErrorCode::Corrupt => "corrupt",
             ErrorCode::Unsupported => "unsupported",
+            ErrorCode::BadHash => "bad-hash",
+            ErrorCode::BadSignature => "bad-signature",
+            ErrorCode::NotAuthorized => "not-authorized",
+            ErrorCode::InvalidChange => "invalid-change",
             ErrorCode::InvalidArgument => "invalid-argument",
             ErrorCode::OutOfRange => "out-of-range",
+            ErrorCode::UnknownChange => "unknown-change",
+            ErrorCode::UnknownContainer => "unknown-container",
+            ErrorCode::ReadOnly => "read-only",
             ErrorCode::Busy => "busy",
+            ErrorCode::NoRandomness => "no-randomness",
+            ErrorCode::Internal => "internal",
         }
     }
 }
@@ -60,6 +87,11 @@ impl BindingError {
             message: message.into(),
         }
     }
+
+    /// An `invalid-argument` error.
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
+        BindingError::new(ErrorCode::InvalidArgument, message)
+    }
 }
 
 impl fmt::Display for BindingError {
@@ -68,23 +100,55 @@ impl fmt::Display for BindingError {
     }
 }
 
+/// The code of a refused remote change.
+fn apply_code(err: &dagsync::ApplyError) -> ErrorCode {
+    match err {
+        dagsync::ApplyError::BadSignature { .. } => ErrorCode::BadSignature,
+        dagsync::ApplyError::NotAuthorized { .. } => ErrorCode::NotAuthorized,
+        _ => ErrorCode::InvalidChange,
+    }
+}
+
 impl From<dagsync::DecodeError> for BindingError {
     fn from(err: dagsync::DecodeError) -> Self {
-        let code = match err {
+        let code = match &err {
             dagsync::DecodeError::UnsupportedVersion(_) => ErrorCode::Unsupported,
+            dagsync::DecodeError::HashMismatch { .. } => ErrorCode::BadHash,
+            dagsync::DecodeError::Rejected(apply) => apply_code(apply),
             _ => ErrorCode::Corrupt,
         };
         BindingError::new(code, err.to_string())
     }
 }
 
+impl From<dagsync::ApplyError> for BindingError {
+    fn from(err: dagsync::ApplyError) -> Self {
+        BindingError::new(apply_code(&err), err.to_string())
+    }
+}
+
 impl From<dagsync::DocError> for BindingError {
     fn from(err: dagsync::DocError) -> Self {
         let code = match err {
-            dagsync::DocError::OutOfRange { .. } => ErrorCode::OutOfRange,
+            dagsync::DocError::OutOfRange { .. } | dagsync::DocError::SplitsSurrogatePair(_) => {
+                ErrorCode::OutOfRange
+            }
+            dagsync::DocError::UnknownChange(_) => ErrorCode::UnknownChange,
+            dagsync::DocError::UnknownContainer | dagsync::DocError::WrongKind { .. } => {
+                ErrorCode::UnknownContainer
+            }
+            dagsync::DocError::ReadOnly => ErrorCode::ReadOnly,
+            dagsync::DocError::NotAuthorized => ErrorCode::NotAuthorized,
+            dagsync::DocError::InconsistentHistory(_) => ErrorCode::Internal,
             _ => ErrorCode::InvalidArgument,
         };
         BindingError::new(code, err.to_string())
+    }
+}
+
+impl From<dagsync::auth::IdentityError> for BindingError {
+    fn from(err: dagsync::auth::IdentityError) -> Self {
+        BindingError::new(ErrorCode::NoRandomness, err.to_string())
     }
 }
 

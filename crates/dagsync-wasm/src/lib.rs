@@ -1,12 +1,77 @@
 //! WebAssembly bindings of dagsync: the `dagsync` npm package.
 //!
-//! This crate only converts between JS and the core; see the core crate for semantics.
+//! This crate only converts between JS and the core; see the core crate for semantics. One
+//! file per exported type: `doc.rs` (`Doc`), `text.rs`, `list.rs`, `map.rs`, `counter.rs`,
+//! `set.rs`, `register.rs` (container handles), `history.rs` (history and time travel),
+//! `events.rs` (change events), `values.rs` (JS ↔ core values), `error.rs` (`DagsyncError`).
 
+mod counter;
 mod doc;
 mod error;
-mod identity;
+mod events;
+mod history;
+mod list;
 mod map;
+mod register;
+mod set;
+mod text;
+mod values;
 
+pub use counter::CounterHandle;
 pub use doc::Doc;
 pub use error::{BindingError, ErrorCode};
+pub use list::ListHandle;
 pub use map::MapHandle;
+pub use register::RegisterHandle;
+pub use set::SetHandle;
+pub use text::TextHandle;
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const VALUE_TYPES: &'static str = r#"
+/** A plain value: what a container stores besides nested containers. */
+export type Value =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | Uint8Array
+  | Value[]
+  | { [key: string]: Value };
+
+/** The kinds of containers. */
+export type ContainerKind = "map" | "list" | "text" | "counter" | "set" | "register";
+
+/** The handle of a container of each kind. */
+export interface ContainerOfKind {
+  map: MapHandle;
+  list: ListHandle;
+  text: TextHandle;
+  counter: CounterHandle;
+  set: SetHandle;
+  register: RegisterHandle;
+}
+
+/** The handle of any container. */
+export type Container = ContainerOfKind[ContainerKind];
+
+/** What a map, list or register holds: a plain value or a nested container's handle. */
+export type Item = Value | Container;
+
+export interface MapHandle {
+  /** Sets `key` to a new, empty container of `kind` and returns its handle. */
+  setContainer<K extends ContainerKind>(key: string, kind: K): ContainerOfKind[K];
+}
+
+export interface ListHandle {
+  /** Inserts a new, empty container of `kind` before `index` and returns its handle. */
+  insertContainer<K extends ContainerKind>(index: number, kind: K): ContainerOfKind[K];
+}
+
+export interface RegisterHandle {
+  /** Sets the register to a new, empty container of `kind` and returns its handle. */
+  setContainer<K extends ContainerKind>(kind: K): ContainerOfKind[K];
+}
+"#;

@@ -1,80 +1,96 @@
-//! `MapHandle`: a root map of a document.
+//! `MapHandle`: a map container of values and nested containers.
 
-use dagsync::{Item, Value};
+use dagsync::ContainerId;
+use js_sys::Array;
 use wasm_bindgen::prelude::*;
 
-use crate::doc::{with_doc_mut, SharedDoc};
-use crate::error::{BindingError, ErrorCode};
+use crate::doc::{edit, SharedDoc};
+use crate::error::BindingError;
+use crate::values::{
+    handle_to_js, items_to_js, js_to_value, kind_from_js, option_item_to_js, string_arg,
+    value_to_js,
+};
 
-/// A map container of a document. In this build its values are strings.
+/// A map container: string keys to values or nested containers. Concurrent sets of one key
+/// keep a deterministic winner (`get`) and show every concurrent value (`conflicts`).
 #[wasm_bindgen]
 pub struct MapHandle {
     doc: SharedDoc,
-    name: String,
+    id: ContainerId,
 }
 
 impl MapHandle {
-    pub(crate) fn new(doc: SharedDoc, name: String) -> Self {
-        MapHandle { doc, name }
-    }
-}
-
-fn as_string(item: Option<Item>) -> Option<String> {
-    match item {
-        Some(Item::Value(Value::Str(s))) => Some(s),
-        _ => None,
+    pub(crate) fn new(doc: SharedDoc, id: ContainerId) -> Self {
+        MapHandle { doc, id }
     }
 }
 
 #[wasm_bindgen]
 impl MapHandle {
-    /// Sets `key` to `value`. Throws `DagsyncError` (`"invalid-argument"`) unless `value` is a
-    /// string; the map is then unchanged.
-    pub fn set(&self, key: &str, value: JsValue) -> Result<(), BindingError> {
-        let value = value.as_string().ok_or_else(|| {
-            BindingError::new(
-                ErrorCode::InvalidArgument,
-                format!("map values are strings for now, got {}", describe(&value)),
-            )
-        })?;
-        with_doc_mut(&self.doc, |doc| {
-            doc.get_map(&self.name).set(key, value)?;
-            doc.commit(None);
-            Ok(())
-        })?
+    /// Sets `key` to `value`. Throws `DagsyncError` (`"invalid-argument"`) for a value of an
+    /// unsupported type; the map is then unchanged.
+    pub fn set(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Value")] value: JsValue,
+    ) -> Result<(), BindingError> {
+        let key = string_arg(&key, "key")?;
+        let value = js_to_value(&value)?;
+        edit(&self.doc, |doc| doc.map(&self.id)?.set(&key, value))
     }
 
-    /// The value of `key`, or `undefined`.
-    pub fn get(&self, key: &str) -> Result<Option<String>, BindingError> {
-        with_doc_mut(&self.doc, |doc| as_string(doc.get_map(&self.name).get(key)))
+    /// Sets `key` to a new, empty container of `kind` and returns its handle.
+    #[wasm_bindgen(js_name = setContainer, skip_typescript)]
+    pub fn set_container(&self, key: JsValue, kind: JsValue) -> Result<JsValue, BindingError> {
+        let key = string_arg(&key, "key")?;
+        let kind = kind_from_js(&kind)?;
+        let id = edit(&self.doc, |doc| {
+            doc.map(&self.id)?.set_container(&key, kind)
+        })?;
+        Ok(handle_to_js(&self.doc, id))
+    }
+
+    /// The winning value of `key` (a value or a container handle), or `undefined`.
+    #[wasm_bindgen(unchecked_return_type = "Item | undefined")]
+    pub fn get(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
+    ) -> Result<JsValue, BindingError> {
+        let key = string_arg(&key, "key")?;
+        let item = edit(&self.doc, |doc| Ok(doc.map(&self.id)?.get(&key)))?;
+        Ok(option_item_to_js(&self.doc, item.as_ref()))
+    }
+
+    /// Deletes `key` (all the values this replica has seen).
+    pub fn delete(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
+    ) -> Result<(), BindingError> {
+        let key = string_arg(&key, "key")?;
+        edit(&self.doc, |doc| doc.map(&self.id)?.delete(&key))
     }
 
     /// The keys, sorted.
     pub fn keys(&self) -> Result<Vec<String>, BindingError> {
-        with_doc_mut(&self.doc, |doc| doc.get_map(&self.name).keys())
+        edit(&self.doc, |doc| Ok(doc.map(&self.id)?.keys()))
     }
 
-    /// The map as a plain object.
-    #[wasm_bindgen(js_name = toJSON)]
-    pub fn to_json(&self) -> Result<js_sys::Object, BindingError> {
-        with_doc_mut(&self.doc, |doc| {
-            let object = js_sys::Object::new();
-            let map = doc.get_map(&self.name);
-            for key in map.keys() {
-                let value = as_string(map.get(&key))
-                    .map(JsValue::from)
-                    .unwrap_or_default();
-                // Setting a data property on a fresh plain object cannot fail.
-                let _ = js_sys::Reflect::set(&object, &JsValue::from(key), &value);
-            }
-            object
-        })
+    /// Every current value of `key`, the winner first (more than one after concurrent sets;
+    /// empty when the key has no value).
+    #[wasm_bindgen(unchecked_return_type = "Item[]")]
+    pub fn conflicts(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
+    ) -> Result<Array, BindingError> {
+        let key = string_arg(&key, "key")?;
+        let items = edit(&self.doc, |doc| Ok(doc.map(&self.id)?.conflicts(&key)))?;
+        Ok(items_to_js(&self.doc, &items))
     }
-}
 
-fn describe(value: &JsValue) -> String {
-    value
-        .js_typeof()
-        .as_string()
-        .unwrap_or_else(|| "a non-string".to_owned())
+    /// The map as a plain object (nested containers expanded).
+    #[wasm_bindgen(js_name = toJSON, unchecked_return_type = "{ [key: string]: Value }")]
+    pub fn to_json(&self) -> Result<JsValue, BindingError> {
+        let value = edit(&self.doc, |doc| Ok(doc.map(&self.id)?.to_json()))?;
+        Ok(value_to_js(&value))
+    }
 }

@@ -71,6 +71,10 @@ pub enum DecodeError {
     /// something missing, overlapping operation ids, ...).
     #[error("invalid history: {0}")]
     InvalidHistory(String),
+    /// The bytes decode, but a change they hold was refused (bad signature, not authorized,
+    /// invalid operations): nothing was applied.
+    #[error("{0}")]
+    Rejected(ApplyError),
     /// Bytes remain after the structure ended.
     #[error("{0} unexpected trailing bytes")]
     TrailingBytes(usize),

@@ -192,6 +192,11 @@ impl ListMut<'_> {
         self.len() == 0
     }
 
+    /// The list as a plain array value (nested containers expanded).
+    pub fn to_json(&self) -> Value {
+        self.doc.container_json(self.c)
+    }
+
     /// All items in order.
     pub fn to_vec(&self) -> Vec<Item> {
         self.doc

@@ -1,6 +1,7 @@
 //! The history as a DAG: listing it, and documents at past versions (time travel).
 
 use crate::actor::ActorId;
+use crate::clock::VersionVector;
 use crate::dag::ChangeHash;
 use crate::error::{ApplyError, DocError};
 
@@ -34,6 +35,19 @@ impl Doc {
     pub fn fork_at(&mut self, heads: &[ChangeHash], actor: ActorId) -> Result<Doc, DocError> {
         let version = self.version_at(heads)?;
         Ok(self.checkout(&version, actor))
+    }
+
+    /// The version vector of the version named by `heads` (those changes and their
+    /// ancestors): for each author, how many of its changes the version holds. Use it as
+    /// `since` of [`Doc::export_changes`] to export what a replica at `heads` lacks. Unknown
+    /// hashes are [`DocError::UnknownChange`]. Seals the open local change.
+    pub fn version_vector_at(&mut self, heads: &[ChangeHash]) -> Result<VersionVector, DocError> {
+        let version = self.version_at(heads)?;
+        let mut vector = VersionVector::new();
+        for (actor, &count) in version.counts.iter().enumerate() {
+            vector.set(self.actors[actor], count as u64);
+        }
+        Ok(vector)
     }
 
     /// The document as it was at `heads`, read-only: edits are refused with

@@ -27,7 +27,7 @@ impl Doc {
         doc.genesis = Doc::genesis_in(&changes).map_err(DecodeError::InvalidHistory)?;
         let report = doc
             .apply_hashed(changes, Target::Fresh, None)
-            .map_err(|e| DecodeError::InvalidHistory(e.to_string()))?;
+            .map_err(DecodeError::Rejected)?;
         if report.pending > 0 {
             return Err(DecodeError::InvalidHistory(format!(
                 "{} changes depend on changes that are not in the snapshot",
@@ -54,7 +54,7 @@ impl Doc {
             Target::Existing,
             None,
         )
-        .map_err(|e| DecodeError::InvalidHistory(e.to_string()))
+        .map_err(DecodeError::Rejected)
     }
 
     /// [`Doc::import_changes`] for bytes received straight from their author `from` over a
@@ -70,7 +70,7 @@ impl Doc {
             Target::Existing,
             Some(from),
         )
-        .map_err(|e| DecodeError::InvalidHistory(e.to_string()))
+        .map_err(DecodeError::Rejected)
     }
 
     fn encode_since(&mut self, kind: ChunkType, since: &VersionVector) -> Vec<u8> {

@@ -416,3 +416,40 @@ fn read_only_and_kind_errors() {
     };
     assert!(matches!(doc.map(&missing), Err(DocError::UnknownContainer)));
 }
+
+#[test]
+fn version_vector_at_heads_exports_what_a_replica_there_lacks() {
+    let mut a = Doc::new(actor(1));
+    a.get_text("t").insert(0, "one").unwrap();
+    a.commit(Some("first"));
+    let old_heads = a.heads();
+    let mut b = a.view(&old_heads).unwrap().fork(actor(2));
+    a.get_text("t").insert(3, " two").unwrap();
+    a.commit(Some("second"));
+    let since = a.version_vector_at(&old_heads).unwrap();
+    assert_eq!(since.get(&actor(1)), 1);
+    let new_heads = a.heads();
+    assert_eq!(a.version_vector_at(&new_heads).unwrap().get(&actor(1)), 2);
+    let report = b.import_changes(&a.export_changes(&since)).unwrap();
+    assert_eq!((report.applied, report.pending), (1, 0));
+    assert_eq!(b.get_text("t").to_string(), "one two");
+    let unknown = ChangeHash([9; 32]);
+    assert_eq!(
+        a.version_vector_at(&[unknown]),
+        Err(DocError::UnknownChange(unknown))
+    );
+}
+
+#[test]
+fn a_refused_import_keeps_its_typed_apply_error() {
+    let mut a = Doc::new(actor(1));
+    a.get_text("t").insert(0, "x").unwrap();
+    a.commit(None);
+    let bytes = a.export_changes(&VersionVector::new());
+    let heads = a.heads();
+    let mut view = a.view(&heads).unwrap();
+    let Err(crate::DecodeError::Rejected(ApplyError::Invalid { .. })) = view.import_changes(&bytes)
+    else {
+        panic!("a read-only view refuses imports with a typed error");
+    };
+}

@@ -1,0 +1,178 @@
+// A typed consumer of the package's declarations: `tsc -p tests/types` (run by `./x test`)
+// checks that the API of ../shared/API.md ("Documents") is declared with precise types. Lines
+// marked @ts-expect-error must stay errors: they are misuses the types must reject.
+import {
+  type ChangeEvent,
+  type ContainerKind,
+  CounterHandle,
+  DagsyncError,
+  type DagsyncErrorCode,
+  Doc,
+  type HistoryEntry,
+  type ImportResult,
+  type Item,
+  ListHandle,
+  MapHandle,
+  type Patch,
+  RegisterHandle,
+  SetHandle,
+  TextHandle,
+  type Value,
+} from "dagsync";
+import initWeb, { Doc as WebDoc } from "dagsync/web";
+
+/** Fails to compile unless `A` and `B` are the same type. */
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+function assertType<T extends true>(): T | void {}
+
+const doc: Doc = new Doc();
+const keyed: Doc = new Doc({ secretKey: "00".repeat(32) });
+const actor: string = doc.actor;
+// @ts-expect-error the actor is read-only
+doc.actor = keyed.actor;
+// @ts-expect-error a secret key is a hex string
+new Doc({ secretKey: new Uint8Array(32) });
+
+// Text: UTF-16 positions.
+const text: TextHandle = doc.getText("body");
+text.insert(0, "hello");
+text.delete(0, 1);
+const content: string = text.toString();
+const textLength: number = text.length;
+// @ts-expect-error positions are numbers
+text.insert("0", "x");
+
+// List.
+const list: ListHandle = doc.getList("items");
+list.insert(0, 1);
+list.push({ nested: [1n, "two", null, new Uint8Array(1)] });
+list.delete(0, 1);
+const first: Item | undefined = list.get(0);
+const listLength: number = list.length;
+const items: Item[] = list.toArray();
+const nestedText: TextHandle = list.insertContainer(0, "text");
+// @ts-expect-error functions are not values
+list.push(() => 1);
+// @ts-expect-error undefined is not a value
+list.push(undefined);
+
+// Map, with setContainer returning the handle of the kind asked for.
+const map: MapHandle = doc.getMap("meta");
+map.set("title", "Notes");
+const title: Item | undefined = map.get("title");
+map.delete("title");
+const keys: string[] = map.keys();
+const conflicts: Item[] = map.conflicts("title");
+const plain: { [key: string]: Value } = map.toJSON();
+const childMap: MapHandle = map.setContainer("m", "map");
+const childList: ListHandle = map.setContainer("l", "list");
+const childText: TextHandle = map.setContainer("t", "text");
+const childCounter: CounterHandle = map.setContainer("c", "counter");
+const childSet: SetHandle = map.setContainer("s", "set");
+const childRegister: RegisterHandle = map.setContainer("r", "register");
+const anyKind = "map" as ContainerKind;
+const someHandle: MapHandle | ListHandle | TextHandle | CounterHandle | SetHandle | RegisterHandle =
+  map.setContainer("any", anyKind);
+// @ts-expect-error a text container is not a list
+const wrongHandle: ListHandle = map.setContainer("t2", "text");
+// @ts-expect-error unknown container kinds are rejected
+map.setContainer("x", "tree");
+if (title instanceof TextHandle) {
+  const narrowed: string = title.toString();
+}
+
+// Counter, set, register.
+const counter: CounterHandle = doc.getCounter("n");
+counter.increment();
+counter.increment(2);
+counter.increment(2n);
+counter.decrement();
+counter.decrement(3);
+const total: number = counter.value;
+const set: SetHandle = doc.getSet("tags");
+set.add("a");
+set.remove("a");
+const has: boolean = set.has("a");
+const members: Value[] = set.values();
+const register: RegisterHandle = doc.getRegister("state");
+register.set({ on: true });
+const current: Item | undefined = register.value;
+const registerConflicts: Item[] = register.conflicts();
+const registerList: ListHandle = register.setContainer("list");
+
+// Document-level calls.
+const hash: string | undefined = doc.commit();
+const hashWithMessage: string | undefined = doc.commit("message");
+const heads: string[] = doc.heads();
+const json: Record<string, any> = doc.toJSON();
+const unsubscribe: () => void = doc.subscribe((event: ChangeEvent) => {
+  const origin: "local" | "remote" = event.origin;
+  for (const patch of event.patches) {
+    const p: Patch = patch;
+    if (p.action === "text-insert") {
+      const inserted: string = p.text;
+      const at: number = p.index;
+    } else if (p.action === "map-put") {
+      const key: string = p.key;
+      const value: Item = p.value;
+    }
+  }
+});
+unsubscribe();
+const stopUpdates: () => void = doc.subscribeLocalUpdates((update: Uint8Array) => {
+  const result: ImportResult = keyed.importChanges(update);
+  const counts: number = result.applied + result.pending;
+});
+stopUpdates();
+const saved: Uint8Array = doc.save();
+const loaded: Doc = Doc.load(saved);
+const all: Uint8Array = doc.exportChanges();
+const since: Uint8Array = doc.exportChanges(heads);
+const imported: ImportResult = loaded.importChanges(since);
+const forked: Doc = doc.fork();
+doc.merge(forked);
+const branch: Doc = doc.forkAt(heads);
+const keyedBranch: Doc = doc.forkAt(heads, { secretKey: "11".repeat(32) });
+const view: Doc = doc.view(heads);
+const history: HistoryEntry[] = doc.history();
+for (const entry of history) {
+  const fields: [string, string, number, string[], number, string | undefined] = [
+    entry.hash,
+    entry.actor,
+    entry.seq,
+    entry.deps,
+    entry.time,
+    entry.message,
+  ];
+}
+// @ts-expect-error heads are hex strings
+doc.view([1, 2]);
+// @ts-expect-error merge takes a document
+doc.merge(saved);
+
+// Errors.
+try {
+  Doc.load(new Uint8Array([1, 2, 3]));
+} catch (err) {
+  if (err instanceof DagsyncError) {
+    const code: DagsyncErrorCode = err.code;
+    const message: string = err.message;
+    const isError: Error = err;
+  }
+}
+assertType<Equal<ReturnType<Doc["heads"]>, string[]>>();
+assertType<Equal<ReturnType<Doc["commit"]>, string | undefined>>();
+
+// The web build: the same classes after init().
+async function web(): Promise<void> {
+  await initWeb();
+  const webDoc: WebDoc = new WebDoc();
+  webDoc.getText("t").insert(0, "x");
+}
+
+export {
+  actor, content, textLength, first, listLength, items, nestedText, keys, conflicts, plain,
+  childMap, childList, childText, childCounter, childSet, childRegister, someHandle, wrongHandle,
+  total, has, members, current, registerConflicts, registerList, hash, hashWithMessage, json,
+  all, imported, branch, keyedBranch, view, web,
+};
