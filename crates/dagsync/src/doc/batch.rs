@@ -187,7 +187,9 @@ impl Doc {
         let (log_before, patches_before) = (self.changes.len(), self.patches.len());
         for hash in &order {
             if let Some(change) = candidates.remove(hash) {
-                if let Err(e) = self.apply_change(change, *hash) {
+                // What the change had seen, as operation counter limits (from validation).
+                let past = self.past_limits(&change, &mut overlay).ok();
+                if let Err(e) = self.apply_change(change, *hash, past) {
                     // Give back the changes of the batch applied so far, then undo them.
                     for index in log_before..self.changes.len() {
                         if let Some(applied) = self.changes[index].hash {

@@ -26,6 +26,9 @@ pub(super) struct CausalPast<'a> {
     pub(super) whole_doc: bool,
     /// The change's author and seq (to remember what its ancestry reaches).
     pub(super) origin: Option<(crate::ActorId, u64)>,
+    /// Operation counter limits of the causal past, per author, when known: then an item is
+    /// in the past exactly when its counter is below its author's limit.
+    pub(super) limits: Option<FxHashMap<crate::ActorId, u64>>,
     /// Ancestry answers per log index, since runs of one change are often met many times.
     memo: FxHashMap<u32, bool>,
 }
@@ -37,6 +40,7 @@ impl<'a> CausalPast<'a> {
             deps,
             whole_doc,
             origin: None,
+            limits: None,
             memo: FxHashMap::default(),
         }
     }
@@ -58,6 +62,10 @@ impl Doc {
     pub(super) fn item_in_past(&self, past: &mut CausalPast<'_>, id: Id) -> bool {
         if past.whole_doc || id.actor == past.author {
             return true;
+        }
+        if let Some(limits) = &past.limits {
+            let actor = self.actors[id.actor as usize];
+            return limits.get(&actor).is_some_and(|&l| id.counter < l);
         }
         let Some(changes) = self.by_actor.get(id.actor as usize) else {
             return false;
@@ -141,7 +149,7 @@ impl Doc {
                 continue;
             };
             let change = self.export_change(index as u32);
-            let replayed = fresh.apply_change(change, hash);
+            let replayed = fresh.apply_change(change, hash, None);
             debug_assert!(replayed.is_ok(), "an applied change replays: {replayed:?}");
         }
         fresh.subscribers = std::mem::take(&mut self.subscribers);

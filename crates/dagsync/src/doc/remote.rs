@@ -450,7 +450,7 @@ impl Doc {
 
     /// The operation counter limits of the causal past of `change` (whose dependencies are
     /// applied or validated earlier in this batch), cached in `overlay`.
-    fn past_limits(
+    pub(super) fn past_limits(
         &self,
         change: &Change,
         overlay: &mut Overlay,
@@ -773,6 +773,7 @@ impl Doc {
         &mut self,
         change: Change,
         hash: ChangeHash,
+        past_limits: Option<FxHashMap<ActorId, u64>>,
     ) -> Result<(), ApplyError> {
         let (author, seq) = (change.actor, change.seq);
         let invalid = |what: &str| ApplyError::Invalid {
@@ -807,6 +808,7 @@ impl Doc {
         self.check_permission(&change, hash, &deps)?;
         let mut past = CausalPast::new(actor, &change.deps, self.deps_are_heads(&deps));
         past.origin = Some((change.actor, change.seq));
+        past.limits = past_limits;
         let mut counter = change.start_op + opaque_width;
         let mut stored_ops = Vec::with_capacity(change.ops.len());
         let mut last: Option<(ContainerId, u32)> = None;
