@@ -16,6 +16,7 @@ import {
   type Patch,
   RegisterHandle,
   SetHandle,
+  SyncState,
   TextHandle,
   type Value,
 } from "dagsync";
@@ -161,6 +162,15 @@ try {
   }
 }
 assertType<Equal<ReturnType<Doc["heads"]>, string[]>>();
+
+// Sync over any transport.
+const peer: SyncState = new SyncState();
+const outgoing: Uint8Array | undefined = doc.generateSyncMessage(peer);
+if (outgoing !== undefined) doc.receiveSyncMessage(peer, outgoing);
+const persisted: SyncState = SyncState.decode(peer.encode());
+// @ts-expect-error a message is bytes
+doc.receiveSyncMessage(peer, "hello");
+assertType<Equal<ReturnType<Doc["generateSyncMessage"]>, Uint8Array | undefined>>();
 assertType<Equal<ReturnType<Doc["commit"]>, string | undefined>>();
 
 // The web build: the same classes after init().
@@ -174,5 +184,5 @@ export {
   actor, content, textLength, first, listLength, items, nestedText, keys, conflicts, plain,
   childMap, childList, childText, childCounter, childSet, childRegister, someHandle, wrongHandle,
   total, has, members, current, registerConflicts, registerList, hash, hashWithMessage, json,
-  all, imported, branch, keyedBranch, view, web,
+  all, imported, branch, keyedBranch, view, web, persisted,
 };

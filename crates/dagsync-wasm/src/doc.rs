@@ -198,7 +198,7 @@ pub(crate) fn identity_from_options(options: &JsValue) -> JsResult<Identity> {
 /// signed, hash-linked changes. Edits join a pending transaction that `commit()` ends.
 #[wasm_bindgen]
 pub struct Doc {
-    inner: SharedDoc,
+    pub(crate) inner: SharedDoc,
 }
 
 #[wasm_bindgen]

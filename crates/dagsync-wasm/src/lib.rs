@@ -2,7 +2,8 @@
 //!
 //! This crate only converts between JS and the core; see the core crate for semantics. One
 //! file per exported type: `doc.rs` (`Doc`), `text.rs`, `list.rs`, `map.rs`, `counter.rs`,
-//! `set.rs`, `register.rs` (container handles), `history.rs` (history and time travel),
+//! `set.rs`, `register.rs` (container handles), `history.rs` (history and time travel), `sync.rs`
+//! (`SyncState` and sync messages),
 //! `events.rs` (change events), `values.rs` (JS ↔ core values), `error.rs` (`DagsyncError`).
 
 mod counter;
@@ -14,6 +15,7 @@ mod list;
 mod map;
 mod register;
 mod set;
+mod sync;
 mod text;
 mod values;
 
@@ -24,6 +26,7 @@ pub use list::ListHandle;
 pub use map::MapHandle;
 pub use register::RegisterHandle;
 pub use set::SetHandle;
+pub use sync::SyncState;
 pub use text::TextHandle;
 
 use wasm_bindgen::prelude::*;

@@ -98,7 +98,7 @@ impl Doc {
                 Target::Existing,
                 from,
             )
-            .map_err(|e| DecodeError::InvalidHistory(e.to_string()))?;
+            .map_err(DecodeError::Rejected)?;
         Ok((report, hashes))
     }
 
