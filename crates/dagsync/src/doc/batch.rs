@@ -75,8 +75,6 @@ impl Doc {
             });
         }
         self.seal();
-        // What the last call learnt about ancestry may involve changes it did not apply.
-        self.reach.borrow_mut().clear();
         let mut candidates = self.queue.clone();
         let mut direct = self.direct.clone();
         // Plan in arrival order where causality allows: the buffered changes first (by id),

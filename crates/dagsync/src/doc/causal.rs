@@ -24,8 +24,6 @@ pub(super) struct CausalPast<'a> {
     pub(super) deps: &'a [ChangeHash],
     /// The dependencies are exactly the document's heads: everything applied is in the past.
     pub(super) whole_doc: bool,
-    /// The change's author and seq (to remember what its ancestry reaches).
-    pub(super) origin: Option<(crate::ActorId, u64)>,
     /// Operation counter limits of the causal past, per author, when known: then an item is
     /// in the past exactly when its counter is below its author's limit.
     pub(super) limits: Option<FxHashMap<crate::ActorId, u64>>,
@@ -39,7 +37,6 @@ impl<'a> CausalPast<'a> {
             author,
             deps,
             whole_doc,
-            origin: None,
             limits: None,
             memo: FxHashMap::default(),
         }
@@ -77,15 +74,10 @@ impl Doc {
         let Some(hash) = self.changes[index as usize].hash else {
             return false;
         };
-        *past.memo.entry(index).or_insert_with(|| {
-            self.has_ancestor(
-                past.deps,
-                hash,
-                &HashMap::new(),
-                &HashMap::new(),
-                past.origin,
-            )
-        })
+        *past
+            .memo
+            .entry(index)
+            .or_insert_with(|| self.has_ancestor(past.deps, hash, &HashMap::new(), &HashMap::new()))
     }
 
     /// Whether, in the document as it is, items of `change`'s causal past (`deps`: its
@@ -93,6 +85,7 @@ impl Doc {
     /// when that cannot be told yet (an origin or the container not here).
     pub(super) fn origins_skip_past_items(
         &self,
+        limits: &FxHashMap<crate::ActorId, u64>,
         change: &Change,
         deps: &[u32],
         container: &ContainerId,
@@ -121,7 +114,7 @@ impl Doc {
             .copied()
             .unwrap_or(ActorIdx::MAX);
         let mut past = CausalPast::new(author, &change.deps, self.deps_are_heads(deps));
-        past.origin = Some((change.actor, change.seq));
+        past.limits = Some(limits.clone());
         let probe = Run {
             id: Id::NONE,
             origin_left: left,

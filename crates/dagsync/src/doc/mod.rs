@@ -24,7 +24,7 @@ mod types;
 mod undo;
 mod version;
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
@@ -138,9 +138,6 @@ pub struct Doc {
     undo: Option<undo::UndoState>,
     /// The root container looked up last (see `Doc::root`).
     last_root: Option<u32>,
-    /// Per author and change, the earliest seq of that author known (within one call that
-    /// applies changes) to have the change among its ancestors.
-    reach: RefCell<FxHashMap<(ActorId, ChangeHash), u64>>,
 }
 
 fn zero_time() -> u64 {
@@ -185,7 +182,6 @@ impl Doc {
             doc_key: None,
             undo: None,
             last_root: None,
-            reach: RefCell::default(),
         };
         doc.local = doc.intern(actor);
         doc
@@ -564,7 +560,6 @@ impl Doc {
             doc_key: self.doc_key.clone(),
             undo: None,
             last_root: None,
-            reach: RefCell::default(),
         };
         if let Some(last) = self.clock.last() {
             let physical = (self.time_source)();

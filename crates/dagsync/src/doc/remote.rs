@@ -283,13 +283,7 @@ impl Doc {
                 return Err(invalid("operation counters must exceed the dependencies'"));
             }
             if let Some(previous) = previous {
-                if !self.has_ancestor(
-                    &change.deps,
-                    previous,
-                    &planned,
-                    candidates,
-                    Some((change.actor, change.seq)),
-                ) {
+                if !self.has_ancestor(&change.deps, previous, &planned, candidates) {
                     return Err(invalid(
                         "the author's previous change is not among its ancestors",
                     ));
@@ -326,25 +320,6 @@ impl Doc {
     /// Descendants of `target` have operation counters past its end, so the walk prunes every
     /// change that ends at or before `target` starts.
     pub(super) fn has_ancestor(
-        &self,
-        from: &[ChangeHash],
-        target: ChangeHash,
-        planned: &HashMap<ChangeHash, Planned>,
-        candidates: &HashMap<ChangeHash, Change>,
-        origin: Option<(ActorId, u64)>,
-    ) -> bool {
-        let found = self.walk_to_ancestor(from, target, planned, candidates);
-        if let (true, Some(key)) = (found, origin) {
-            // An author's later changes descend from its earlier ones: remember the earliest
-            // change of this author known to reach `target`.
-            let mut reach = self.reach.borrow_mut();
-            let seq = reach.entry((key.0, target)).or_insert(key.1);
-            *seq = (*seq).min(key.1);
-        }
-        found
-    }
-
-    fn walk_to_ancestor(
         &self,
         from: &[ChangeHash],
         target: ChangeHash,
@@ -387,14 +362,6 @@ impl Doc {
             };
             if end_op <= target_start {
                 continue;
-            }
-            if self
-                .reach
-                .borrow()
-                .get(&(actor, target))
-                .is_some_and(|&earliest| seq >= earliest)
-            {
-                return true;
             }
             // An author's changes form a chain (checked when planned): a later change of the
             // target's author descends from the target, an earlier one cannot lead to it.
@@ -612,6 +579,7 @@ impl Doc {
                     // as it is, which is checked here so a forged insert costs no rollback.
                     if let (Some(deps), false) = (&applied_deps, overlay.items_checked_on_apply) {
                         if self.origins_skip_past_items(
+                            &past,
                             change,
                             deps,
                             &op.container,
@@ -807,7 +775,6 @@ impl Doc {
         };
         self.check_permission(&change, hash, &deps)?;
         let mut past = CausalPast::new(actor, &change.deps, self.deps_are_heads(&deps));
-        past.origin = Some((change.actor, change.seq));
         past.limits = past_limits;
         let mut counter = change.start_op + opaque_width;
         let mut stored_ops = Vec::with_capacity(change.ops.len());
