@@ -32,23 +32,35 @@ fn unsigned(mut changes: Vec<Change>) -> Vec<Change> {
 }
 
 #[test]
-fn sealed_changes_are_signed_and_verify() {
+fn one_signature_per_export_covers_every_sealed_change() {
     let mut alice = Doc::with_identity(identity(1));
     assert_eq!(alice.actor(), identity(1).actor());
     let changes = type_changes(&mut alice, "hello world", 3);
     assert_eq!(changes.len(), 3);
-    for c in &changes {
-        let signature = c.signature.expect("every sealed change is signed");
-        assert!(dagsync::auth::verify_signature(
-            &c.actor,
-            &c.hash(),
-            &signature
-        ));
-    }
+    // Commits seal (each has its hash) without signing; the export signs its latest local
+    // change, whose hash chain covers the others.
+    let signed: Vec<_> = changes.iter().filter(|c| c.signature.is_some()).collect();
+    assert_eq!(signed.len(), 1);
+    let last = changes.last().expect("three");
+    let signature = last.signature.expect("the latest is signed");
+    assert!(dagsync::auth::verify_signature(
+        &last.actor,
+        &last.hash(),
+        &signature
+    ));
     let mut bob = Doc::with_identity(identity(2));
     let report = bob.apply_changes(changes).expect("authentic changes apply");
     assert_eq!((report.applied, report.pending), (3, 0));
     assert_eq!(bob.get_text("t").to_string(), "hello world");
+    // A single change handed out on its own is signed too.
+    let before = alice.version().clone();
+    alice.get_text("t").insert(0, "> ").expect("insert");
+    let id = alice.commit(Some("quote")).expect("a change");
+    let single = alice.get_change(&id).expect("it exists");
+    assert!(single.signature.is_some());
+    assert_eq!(alice.changes_since(&before).len(), 1);
+    bob.apply_changes([single]).expect("authenticated");
+    assert_eq!(bob.get_text("t").to_string(), "> hello world");
 }
 
 #[test]

@@ -514,11 +514,31 @@ impl Doc {
     fn seal_change(&mut self, index: u32) {
         self.encrypt_local(index);
         let hash = crate::dag::hash_change(&self.export_change(index));
-        let signature = self.identity.as_ref().map(|id| id.sign(&hash));
         let change = Arc::make_mut(&mut self.changes[index as usize]);
         change.hash = Some(hash);
-        change.signature = signature;
         self.by_hash.insert(hash, index);
+    }
+
+    /// Signs the latest local change among the log indexes `indexes`, which are about to leave
+    /// the document: its hash chain covers the local changes before it, so one signature per
+    /// export authenticates them all, however many commits sealed them.
+    fn sign_for_export(&mut self, indexes: &[u32]) {
+        let Some(identity) = &self.identity else {
+            return;
+        };
+        let local = self.local;
+        let Some(&last) = indexes
+            .iter()
+            .filter(|&&i| self.changes[i as usize].actor == local)
+            .max()
+        else {
+            return;
+        };
+        let change = &self.changes[last as usize];
+        if let (Some(hash), None) = (change.hash, change.signature) {
+            let signature = identity.sign(&hash);
+            Arc::make_mut(&mut self.changes[last as usize]).signature = Some(signature);
+        }
     }
 
     /// A copy of this document whose local edits are attributed to `actor` (pending edits are

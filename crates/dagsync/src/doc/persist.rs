@@ -87,6 +87,7 @@ impl Doc {
                     && self.relayable(i, &limits)
             })
             .collect();
+        self.sign_for_export(&indexes);
         let changes: Vec<Change> = indexes.iter().map(|&i| self.export_change(i)).collect();
         // Every change is sealed after `seal`, so has its hash.
         let hashes: Vec<_> = indexes

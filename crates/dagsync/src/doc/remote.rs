@@ -89,20 +89,22 @@ impl Doc {
     pub fn changes_since(&mut self, since: &VersionVector) -> Vec<Change> {
         self.seal();
         let limits = self.relay_limits();
-        (0..self.changes.len() as u32)
+        let indexes: Vec<u32> = (0..self.changes.len() as u32)
             .filter(|&i| {
                 let change = &self.changes[i as usize];
                 change.seq > since.get(&self.actors[change.actor as usize])
                     && self.relayable(i, &limits)
             })
-            .map(|i| self.export_change(i))
-            .collect()
+            .collect();
+        self.sign_for_export(&indexes);
+        indexes.into_iter().map(|i| self.export_change(i)).collect()
     }
 
     /// The change with id `id`, if the document has it (seals the open local change).
     pub fn get_change(&mut self, id: &ChangeId) -> Option<Change> {
         self.seal();
         let index = self.change_index(id)?;
+        self.sign_for_export(&[index]);
         Some(self.export_change(index))
     }
 

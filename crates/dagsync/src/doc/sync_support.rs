@@ -78,6 +78,7 @@ impl Doc {
     /// [`Doc::import_changes`] reads. Seals the open local change.
     pub(crate) fn encode_indexes(&mut self, indexes: &[u32]) -> Vec<u8> {
         self.seal();
+        self.sign_for_export(indexes);
         let changes: Vec<_> = indexes.iter().map(|&i| self.export_change(i)).collect();
         let hashes: Vec<_> = indexes.iter().filter_map(|&i| self.hash_at(i)).collect();
         encode_chunk(ChunkType::Changes, &changes, &hashes)
