@@ -1,4 +1,5 @@
-//! Authenticated documents: a document with an [`Identity`] signs every change it seals, and
+//! Authenticated documents: a document with an [`Identity`] signs its changes as they leave it
+//! (the latest local change of each export covers the earlier ones by its hash chain), and
 //! one that requires signatures accepts a remote change only when it is authenticated:
 //! covered by its author's signature (its own, or a later change's whose hash chain includes
 //! it), or received straight from its author over a channel that authenticated that author
