@@ -186,7 +186,7 @@ impl Doc {
         for hash in &order {
             if let Some(change) = candidates.remove(hash) {
                 // What the change had seen, as operation counter limits (from validation).
-                let past = self.past_limits(&change, &mut overlay).ok();
+                let past = overlay.past.remove(hash);
                 if let Err(e) = self.apply_change(change, *hash, past) {
                     // Give back the changes of the batch applied so far, then undo them.
                     for index in log_before..self.changes.len() {

@@ -80,6 +80,9 @@ pub(super) struct Overlay {
     /// counter limits of its causal past and itself: an author's operations below its limit
     /// are in it (see `version.rs`).
     limits: HashMap<ChangeHash, Arc<FxHashMap<ActorId, u64>>>,
+    /// Per change validated in this batch, the limits of its causal past alone (what applying
+    /// it needs again).
+    pub(super) past: HashMap<ChangeHash, FxHashMap<ActorId, u64>>,
 }
 
 impl Doc {
@@ -419,7 +422,7 @@ impl Doc {
 
     /// The operation counter limits of the causal past of `change` (whose dependencies are
     /// applied or validated earlier in this batch), cached in `overlay`.
-    pub(super) fn past_limits(
+    fn past_limits(
         &self,
         change: &Change,
         overlay: &mut Overlay,
@@ -675,10 +678,11 @@ impl Doc {
             .or_default()
             .push((change.start_op, end, hash));
         overlay.last_end.insert(change.actor, end);
-        let mut with_itself = past;
+        let mut with_itself = past.clone();
         let own = with_itself.entry(change.actor).or_insert(0);
         *own = (*own).max(end);
         overlay.limits.insert(hash, Arc::new(with_itself));
+        overlay.past.insert(hash, past);
         Ok(())
     }
 
