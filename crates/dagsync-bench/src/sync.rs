@@ -7,34 +7,7 @@ use std::time::{Duration, Instant};
 use dagsync::sync::{BloomFilter, SALT_LEN};
 use dagsync::{ActorId, ChangeHash, Doc, SyncState};
 
-/// A tiny deterministic random source (SplitMix64).
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
-
-impl Rng {
-    /// Seeded with `seed`.
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n` (0 when `n` is 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        if n == 0 {
-            0
-        } else {
-            self.next_u64() % n
-        }
-    }
-}
+pub use dagsync_fuzz::Rng;
 
 /// A document with `n` changes by actor 1 (see [`make_changes`]).
 pub fn base_doc(n: usize, seed: u64) -> Result<Doc, String> {

@@ -7,6 +7,7 @@
 //! others can authenticate the same way.
 
 use crate::auth::Identity;
+use crate::clock::VersionVector;
 use crate::error::DocError;
 use crate::id::ActorIdx;
 
@@ -65,6 +66,18 @@ impl Doc {
                     .map(|&i| &self.changes[i as usize])
                     .find(|c| c.signature.is_some())
                     .map_or(0, |c| c.seq)
+            })
+            .collect()
+    }
+
+    /// Log indexes (a causal order) of the changes not covered by `since` (an actor's changes
+    /// after the seq it names) that `limits` lets out (see [`Doc::relay_limits`]).
+    pub(super) fn indexes_after(&self, since: &VersionVector, limits: &[u64]) -> Vec<u32> {
+        (0..self.changes.len() as u32)
+            .filter(|&i| {
+                let change = &self.changes[i as usize];
+                change.seq > since.get(&self.actors[change.actor as usize])
+                    && self.relayable(i, limits)
             })
             .collect()
     }

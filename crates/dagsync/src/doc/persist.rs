@@ -80,13 +80,7 @@ impl Doc {
             ChunkType::Document => vec![u64::MAX; self.actors.len()],
             _ => self.relay_limits(),
         };
-        let indexes: Vec<u32> = (0..self.changes.len() as u32)
-            .filter(|&i| {
-                let change = &self.changes[i as usize];
-                change.seq > since.get(&self.actors[change.actor as usize])
-                    && self.relayable(i, &limits)
-            })
-            .collect();
+        let indexes = self.indexes_after(since, &limits);
         self.sign_for_export(&indexes);
         let changes: Vec<Change> = indexes.iter().map(|&i| self.export_change(i)).collect();
         // Every change is sealed after `seal`, so has its hash.

@@ -92,13 +92,7 @@ impl Doc {
     pub fn changes_since(&mut self, since: &VersionVector) -> Vec<Change> {
         self.seal();
         let limits = self.relay_limits();
-        let indexes: Vec<u32> = (0..self.changes.len() as u32)
-            .filter(|&i| {
-                let change = &self.changes[i as usize];
-                change.seq > since.get(&self.actors[change.actor as usize])
-                    && self.relayable(i, &limits)
-            })
-            .collect();
+        let indexes = self.indexes_after(since, &limits);
         self.sign_for_export(&indexes);
         indexes.into_iter().map(|i| self.export_change(i)).collect()
     }
