@@ -221,3 +221,21 @@ fn snapshots_keep_signatures_and_reload() {
     let mut relay = Doc::new(ActorId([9; 32]));
     assert!(relay.apply_changes(changes).is_err());
 }
+
+#[test]
+fn merge_between_signed_documents_carries_unsigned_commits() {
+    let mut alice = Doc::with_identity(identity(1));
+    type_changes(&mut alice, "one", 1);
+    let mut bob = alice.fork(identity(2).actor());
+    bob.set_identity(identity(2)).expect("same actor");
+    bob.set_require_signatures(true);
+    // Bob seals several commits without exporting them; merging signs the latest.
+    for part in [" two", " three"] {
+        let len = bob.get_text("t").len();
+        bob.get_text("t").insert(len, part).expect("insert");
+        bob.commit(Some("part"));
+    }
+    let report = alice.merge(&mut bob).expect("authenticated");
+    assert_eq!((report.applied, report.pending), (2, 0));
+    assert_eq!(alice.get_text("t").to_string(), "one two three");
+}

@@ -71,6 +71,7 @@ impl Doc {
         }
         // Log order is a causal order.
         missing.sort_unstable();
+        other.sign_for_export(&missing);
         let changes: Vec<_> = missing
             .into_iter()
             .map(|i| other.export_change(i))
