@@ -136,6 +136,17 @@ struct Entry {
     chunks: usize,
 }
 
+impl Entry {
+    /// A new, empty document of `actor`, nothing stored yet.
+    fn new(actor: ActorId) -> Entry {
+        Entry {
+            doc: Doc::new(actor),
+            saved: VersionVector::new(),
+            chunks: 0,
+        }
+    }
+}
+
 /// One document's sync with one peer.
 struct Session {
     state: SyncState,
@@ -285,14 +296,7 @@ impl Repo {
         if self.docs.contains_key(&id) {
             return Ok(());
         }
-        self.docs.insert(
-            id,
-            Entry {
-                doc: Doc::new(self.actor),
-                saved: VersionVector::new(),
-                chunks: 0,
-            },
-        );
+        self.docs.insert(id, Entry::new(self.actor));
         self.persist(&id)?;
         self.sync_doc_with_all(&id, None)?;
         Ok(())
@@ -437,14 +441,7 @@ impl Repo {
                     return Err(RepoError::TooManyDocs(peer.clone()));
                 }
                 if added {
-                    self.docs.insert(
-                        id,
-                        Entry {
-                            doc: Doc::new(self.actor),
-                            saved: VersionVector::new(),
-                            chunks: 0,
-                        },
-                    );
+                    self.docs.insert(id, Entry::new(self.actor));
                 }
                 let result = self.receive_sync(peer, &id, &message);
                 if added {

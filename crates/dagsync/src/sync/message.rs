@@ -6,12 +6,12 @@ use crate::encoding::{Reader, Writer};
 use crate::error::DecodeError;
 
 use super::bloom::{byte_len, BloomFilter, SALT_LEN};
+use super::envelope;
 
 /// Magic bytes of a sync message.
 const MAGIC: [u8; 4] = *b"DSYN";
 /// The sync message format version this build writes and reads.
 const VERSION: u8 = 1;
-const CHECKSUM_LEN: usize = 4;
 /// At most this many Bloom filter entries are accepted (16 MiB of filter).
 const MAX_BLOOM_ENTRIES: u64 = 1 << 24;
 
@@ -67,9 +67,7 @@ fn read_hashes(r: &mut Reader<'_>) -> Result<Vec<ChangeHash>, DecodeError> {
 impl Message {
     /// The message as bytes.
     pub(crate) fn encode(&self) -> Vec<u8> {
-        let mut w = Writer::default();
-        w.bytes(&MAGIC);
-        w.u8(VERSION);
+        let mut w = envelope::open_writer(&MAGIC, VERSION);
         w.u8((u8::from(self.answers) * ANSWERS) | (u8::from(self.reset) * RESET));
         write_hashes(&mut w, &self.heads);
         write_hashes(&mut w, &self.need);
@@ -85,31 +83,13 @@ impl Message {
         }
         w.len(self.changes.len());
         w.bytes(&self.changes);
-        let checksum = crc32fast::hash(&w.buf);
-        w.bytes(&checksum.to_le_bytes());
-        w.buf
+        envelope::close(w)
     }
 
     /// Decodes [`Message::encode`] output. Never panics; allocates at most a small multiple
     /// of the input.
     pub(crate) fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
-        if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
-            return Err(DecodeError::BadMagic);
-        }
-        if bytes.len() < MAGIC.len() + 1 + CHECKSUM_LEN {
-            return Err(DecodeError::Truncated {
-                offset: bytes.len(),
-            });
-        }
-        let (content, checksum) = bytes.split_at(bytes.len() - CHECKSUM_LEN);
-        if crc32fast::hash(content).to_le_bytes() != checksum {
-            return Err(DecodeError::ChecksumMismatch);
-        }
-        let mut r = Reader::new(&content[MAGIC.len()..]);
-        let version = r.u8()?;
-        if version != VERSION {
-            return Err(DecodeError::UnsupportedVersion(version));
-        }
+        let mut r = envelope::open_reader(bytes, &MAGIC, VERSION)?;
         let offset = r.offset();
         let flags = r.u8()?;
         if flags & !(ANSWERS | RESET) != 0 {

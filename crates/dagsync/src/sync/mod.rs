@@ -4,6 +4,7 @@
 //! framing of messages into bounded frames. Formats in `FORMAT.md` ("Sync").
 
 mod bloom;
+mod envelope;
 mod error;
 mod frame;
 mod message;

@@ -7,10 +7,10 @@ use sha2::{Digest, Sha256};
 
 use crate::actor::ActorId;
 use crate::dag::ChangeHash;
-use crate::encoding::{Reader, Writer};
 use crate::error::DecodeError;
 
 use super::bloom::SALT_LEN;
+use super::envelope;
 use super::message::Have;
 
 /// Magic bytes of an encoded [`SyncState`].
@@ -210,38 +210,18 @@ impl SyncState {
     /// The persistent part (the last common heads) as bytes: magic `DSST`, version 1,
     /// `uvarint` count, 32-byte hashes, CRC-32 (see `FORMAT.md`).
     pub fn encode(&self) -> Vec<u8> {
-        let mut w = Writer::default();
-        w.bytes(&MAGIC);
-        w.u8(VERSION);
+        let mut w = envelope::open_writer(&MAGIC, VERSION);
         w.len(self.shared_heads.len());
         for h in &self.shared_heads {
             w.bytes(&h.0);
         }
-        let checksum = crc32fast::hash(&w.buf);
-        w.bytes(&checksum.to_le_bytes());
-        w.buf
+        envelope::close(w)
     }
 
     /// Restores [`SyncState::encode`] bytes: the last common heads, with a fresh session
     /// (new random salts, nothing sent or received yet).
     pub fn decode(bytes: &[u8]) -> Result<SyncState, DecodeError> {
-        if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
-            return Err(DecodeError::BadMagic);
-        }
-        if bytes.len() < MAGIC.len() + 5 {
-            return Err(DecodeError::Truncated {
-                offset: bytes.len(),
-            });
-        }
-        let (content, checksum) = bytes.split_at(bytes.len() - 4);
-        if crc32fast::hash(content).to_le_bytes() != checksum {
-            return Err(DecodeError::ChecksumMismatch);
-        }
-        let mut r = Reader::new(&content[MAGIC.len()..]);
-        let version = r.u8()?;
-        if version != VERSION {
-            return Err(DecodeError::UnsupportedVersion(version));
-        }
+        let mut r = envelope::open_reader(bytes, &MAGIC, VERSION)?;
         let n = r.len(32)?;
         let mut heads = Vec::with_capacity(n);
         for _ in 0..n {
