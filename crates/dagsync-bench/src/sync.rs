@@ -65,25 +65,8 @@ pub fn make_own_changes(doc: &mut Doc, own: &str, rng: &mut Rng, n: usize) -> Re
 /// [`diverge`] with [`make_own_changes`] edits: measures the protocol and the import at
 /// scale without the validation walks that edits of each other's text need.
 pub fn diverge_own(base: &mut Doc, d: usize, seed: u64) -> Result<DivergeRow, String> {
-    let mut rng = Rng::new(seed);
-    let mut a = base.fork(ActorId([1; 32]));
-    let mut b = base.fork(ActorId([2; 32]));
-    let (mut sa, mut sb) = (SyncState::new(), SyncState::new());
-    run_sync(&mut a, &mut sa, &mut b, &mut sb)?;
-    let mut sa = SyncState::decode(&sa.encode()).map_err(|e| e.to_string())?;
-    let mut sb = SyncState::decode(&sb.encode()).map_err(|e| e.to_string())?;
-    make_own_changes(&mut a, "a", &mut rng, d)?;
-    make_own_changes(&mut b, "b", &mut rng, d)?;
-    let own_bytes = a.export_changes(b.version()).len() + b.export_changes(a.version()).len();
-    let run = run_sync(&mut a, &mut sa, &mut b, &mut sb)?;
-    if a.to_json() != b.to_json() {
-        return Err("same heads but different content".to_owned());
-    }
-    Ok(DivergeRow {
-        history: base.change_count(),
-        d,
-        run,
-        own_bytes,
+    diverge_by(base, d, seed, |doc, side, rng, d| {
+        make_own_changes(doc, side, rng, d)
     })
 }
 
@@ -160,6 +143,16 @@ pub struct DivergeRow {
 /// knows the common heads (persisted and restored); then each makes `d` changes and the sync
 /// after that is measured.
 pub fn diverge(base: &mut Doc, d: usize, seed: u64) -> Result<DivergeRow, String> {
+    diverge_by(base, d, seed, |doc, _, rng, d| make_changes(doc, rng, d))
+}
+
+/// [`diverge`] with the changes each side (`"a"`, `"b"`) makes given by `make`.
+fn diverge_by(
+    base: &mut Doc,
+    d: usize,
+    seed: u64,
+    make: impl Fn(&mut Doc, &str, &mut Rng, usize) -> Result<(), String>,
+) -> Result<DivergeRow, String> {
     let mut rng = Rng::new(seed);
     let mut a = base.fork(ActorId([1; 32]));
     let mut b = base.fork(ActorId([2; 32]));
@@ -167,8 +160,8 @@ pub fn diverge(base: &mut Doc, d: usize, seed: u64) -> Result<DivergeRow, String
     run_sync(&mut a, &mut sa, &mut b, &mut sb)?;
     let mut sa = SyncState::decode(&sa.encode()).map_err(|e| e.to_string())?;
     let mut sb = SyncState::decode(&sb.encode()).map_err(|e| e.to_string())?;
-    make_changes(&mut a, &mut rng, d)?;
-    make_changes(&mut b, &mut rng, d)?;
+    make(&mut a, "a", &mut rng, d)?;
+    make(&mut b, "b", &mut rng, d)?;
     let own_bytes = a.export_changes(b.version()).len() + b.export_changes(a.version()).len();
     let run = run_sync(&mut a, &mut sa, &mut b, &mut sb)?;
     if a.to_json() != b.to_json() {

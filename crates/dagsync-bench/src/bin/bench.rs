@@ -399,19 +399,7 @@ fn sync_tables(options: &Options) -> Vec<String> {
                     dagsync_bench::sync::first_contact(&mut base, d, options.seed + d as u64)
                 };
                 match row {
-                    Ok(r) => println!(
-                        "{:>8} {:>7} {:>7} {:>5} {:>11} {:>11} {:>12} {:>9.3} {:>11} {:>11}",
-                        r.history,
-                        r.d,
-                        r.run.rounds,
-                        r.run.messages,
-                        r.run.wire_bytes,
-                        r.own_bytes,
-                        r.run.wire_bytes as i64 - r.own_bytes as i64,
-                        r.run.wire_bytes as f64 / r.own_bytes.max(1) as f64,
-                        ms2(r.run.time),
-                        ms2(r.run.receive_time)
-                    ),
+                    Ok(r) => print_sync_row(&r),
                     Err(e) => {
                         println!("{history:>8} {d:>7} FAILED");
                         failures.push(format!("sync H={history} d={d}: {e}"));
@@ -429,19 +417,7 @@ fn sync_tables(options: &Options) -> Vec<String> {
         Ok(mut base) => {
             for d in [10_000usize, 100_000] {
                 match dagsync_bench::sync::diverge_own(&mut base, d, options.seed) {
-                    Ok(r) => println!(
-                        "{:>8} {:>7} {:>7} {:>5} {:>11} {:>11} {:>12} {:>9.3} {:>11} {:>11}",
-                        r.history,
-                        r.d,
-                        r.run.rounds,
-                        r.run.messages,
-                        r.run.wire_bytes,
-                        r.own_bytes,
-                        r.run.wire_bytes as i64 - r.own_bytes as i64,
-                        r.run.wire_bytes as f64 / r.own_bytes.max(1) as f64,
-                        ms2(r.run.time),
-                        ms2(r.run.receive_time)
-                    ),
+                    Ok(r) => print_sync_row(&r),
                     Err(e) => failures.push(format!("sync scale d={d}: {e}")),
                 }
             }
@@ -500,6 +476,23 @@ fn describe(trace: &Trace) -> String {
         Kind::Sequential => format!("{} edits", trace.patch_count()),
         Kind::Concurrent => format!("{} agents, {} edits", trace.num_agents, trace.patch_count()),
     }
+}
+
+/// One row of the sync tables.
+fn print_sync_row(r: &dagsync_bench::sync::DivergeRow) {
+    println!(
+        "{:>8} {:>7} {:>7} {:>5} {:>11} {:>11} {:>12} {:>9.3} {:>11} {:>11}",
+        r.history,
+        r.d,
+        r.run.rounds,
+        r.run.messages,
+        r.run.wire_bytes,
+        r.own_bytes,
+        r.run.wire_bytes as i64 - r.own_bytes as i64,
+        r.run.wire_bytes as f64 / r.own_bytes.max(1) as f64,
+        ms2(r.run.time),
+        ms2(r.run.receive_time)
+    );
 }
 
 fn main() -> ExitCode {
