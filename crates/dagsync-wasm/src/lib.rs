@@ -4,7 +4,7 @@
 //! file per exported type: `doc.rs` (`Doc`), `text.rs`, `list.rs`, `map.rs`, `counter.rs`,
 //! `set.rs`, `register.rs` (container handles), `history.rs` (history and time travel), `sync.rs`
 //! (`SyncState` and sync messages),
-//! `events.rs` (change events), `values.rs` (JS ↔ core values), `error.rs` (`DagsyncError`).
+//! `network.rs` (the repo–network contract), `events.rs` (change events), `values.rs` (JS ↔ core values), `error.rs` (`DagsyncError`).
 
 mod counter;
 mod doc;
@@ -13,6 +13,7 @@ mod events;
 mod history;
 mod list;
 mod map;
+pub mod network;
 mod register;
 mod set;
 mod sync;

@@ -1,0 +1,94 @@
+//! The contract between the browser `Repo` and its networks (`BroadcastChannelNetwork`,
+//! `WebRtcNetwork`): a network reports peers coming and going and the frames they send, and
+//! sends frames to them. It knows nothing about documents; the repo knows nothing about
+//! transports.
+//!
+//! A JS network object is a wasm-bindgen class holding an `Rc<dyn Network>`; it registers that
+//! with [`register`] when constructed, and the repo finds it again with [`from_js`].
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use wasm_bindgen::prelude::*;
+
+use crate::error::{BindingError, ErrorCode};
+
+/// The JS property holding a network object's registry key.
+const KEY_PROPERTY: &str = "__dagsyncNetwork";
+
+/// What a network tells the repo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetworkEvent {
+    /// A peer became reachable; frames to it must be at most `max_frame` bytes.
+    PeerConnected {
+        /// The peer, unique within this network.
+        peer: String,
+        /// The largest frame the link carries.
+        max_frame: usize,
+    },
+    /// A peer is gone (closed, failed, or timed out).
+    PeerDisconnected {
+        /// The peer.
+        peer: String,
+    },
+    /// A frame arrived from a connected peer.
+    Frame {
+        /// The peer.
+        peer: String,
+        /// The frame's bytes.
+        bytes: Vec<u8>,
+    },
+}
+
+/// A transport the repo syncs over.
+pub trait Network {
+    /// A short name of the transport ("broadcast-channel", "webrtc"), shown with peers.
+    fn kind(&self) -> &'static str;
+    /// Starts connecting; every later event goes to `events` (until [`Network::close`]).
+    fn start(&self, events: Rc<dyn Fn(NetworkEvent)>) -> Result<(), BindingError>;
+    /// Sends one frame to a connected peer (dropped if the peer is gone: the repo's sync
+    /// retries make up for lost frames).
+    fn send(&self, peer: &str, frame: &[u8]);
+    /// Disconnects every peer and releases every callback.
+    fn close(&self);
+}
+
+thread_local! {
+    static NETWORKS: RefCell<BTreeMap<u32, Rc<dyn Network>>> = const { RefCell::new(BTreeMap::new()) };
+    static NEXT_KEY: RefCell<u32> = const { RefCell::new(1) };
+}
+
+/// Registers a network and returns its key. A network class keeps the key and exposes it to
+/// JS as a getter named `__dagsyncNetwork` (so [`from_js`] finds the network behind the
+/// object), and calls [`unregister`] when freed.
+pub fn register(network: Rc<dyn Network>) -> u32 {
+    let key = NEXT_KEY.with(|k| {
+        let mut k = k.borrow_mut();
+        let key = *k;
+        *k += 1;
+        key
+    });
+    NETWORKS.with(|n| n.borrow_mut().insert(key, network));
+    key
+}
+
+/// Forgets the network registered under `key`.
+pub fn unregister(key: u32) {
+    NETWORKS.with(|n| n.borrow_mut().remove(&key));
+}
+
+/// The network behind a JS network object, or an `invalid-argument` error for anything else.
+pub fn from_js(object: &JsValue) -> Result<Rc<dyn Network>, BindingError> {
+    let not_a_network = || BindingError {
+        code: ErrorCode::InvalidArgument,
+        message: "expected a BroadcastChannelNetwork or WebRtcNetwork".into(),
+    };
+    let key = js_sys::Reflect::get(object, &KEY_PROPERTY.into())
+        .ok()
+        .and_then(|k| k.as_f64())
+        .ok_or_else(not_a_network)?;
+    NETWORKS
+        .with(|n| n.borrow().get(&(key as u32)).cloned())
+        .ok_or_else(not_a_network)
+}
