@@ -685,7 +685,8 @@ impl Repo {
         }
     }
 
-    /// The peer claims to be `actor` and challenges us with `nonce`: answer the challenge.
+    /// The peer claims to be `actor` and challenges us with `nonce`: answer the challenge,
+    /// and check the peer's proof if it came first.
     fn receive_hello(
         &mut self,
         peer: &PeerId,
@@ -697,18 +698,32 @@ impl Repo {
             return Ok(());
         };
         let proof = peer::prove(identity, nonce);
-        if let Some(Peer {
-            handshake: Handshake::Waiting { claimed, .. },
+        self.send(peer, &RepoMessage::Proof(proof));
+        let Some(Peer {
+            handshake:
+                Handshake::Waiting {
+                    claimed,
+                    early_proof,
+                    ..
+                },
             ..
         }) = self.peers.get_mut(peer)
-        {
-            *claimed = Some(actor);
+        else {
+            return Ok(());
+        };
+        if claimed.is_some_and(|c| c != actor) {
+            // A second, different claim on one connection.
+            return Err(RepoError::Handshake(peer.clone()));
         }
-        self.send(peer, &RepoMessage::Proof(proof));
-        Ok(())
+        *claimed = Some(actor);
+        match early_proof.take() {
+            Some(signature) => self.receive_proof(peer, &signature),
+            None => Ok(()),
+        }
     }
 
-    /// The peer answered our challenge: check the answer against the actor it claimed.
+    /// The peer answered our challenge: check the answer against the actor it claimed (or
+    /// keep it until the claim arrives).
     fn receive_proof(
         &mut self,
         peer: &PeerId,
@@ -717,15 +732,24 @@ impl Repo {
         let Some(p) = self.peers.get_mut(peer) else {
             return Err(RepoError::UnknownPeer(peer.clone()));
         };
-        let actor = match p.handshake {
+        let actor = match &mut p.handshake {
             // A repeated proof (our Hello was resent) changes nothing.
             Handshake::Authenticated(_) => return Ok(()),
+            Handshake::Off => return Ok(()),
+            Handshake::Waiting {
+                claimed: None,
+                early_proof,
+                ..
+            } => {
+                *early_proof = Some(*signature);
+                return Ok(());
+            }
             Handshake::Waiting {
                 nonce,
                 claimed: Some(claimed),
                 ..
-            } if peer::verify_proof(&claimed, &nonce, signature) => claimed,
-            _ => return Err(RepoError::Handshake(peer.clone())),
+            } if peer::verify_proof(claimed, nonce, signature) => *claimed,
+            Handshake::Waiting { .. } => return Err(RepoError::Handshake(peer.clone())),
         };
         p.handshake = Handshake::Authenticated(actor);
         for session in p.sessions.values_mut() {
