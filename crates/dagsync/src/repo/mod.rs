@@ -361,6 +361,36 @@ impl Repo {
         Ok(changed)
     }
 
+    /// Frees the values of document `id`'s unreachable containers (deleted records…) that
+    /// every known peer has seen become unreachable: the peers connected now and every peer
+    /// a sync state is stored for, each at the heads both sides last agreed on (see
+    /// [`Doc::collect_garbage`]).
+    pub fn collect_garbage(&mut self, id: &DocId) -> Result<crate::doc::GcReport, RepoError> {
+        let mut agreed: BTreeMap<PeerId, Vec<crate::ChangeHash>> = BTreeMap::new();
+        for peer in self.storage.sync_state_peers(id)? {
+            if let Some(bytes) = self.storage.load_sync_state(id, &peer)? {
+                if let Ok(state) = SyncState::decode(&bytes) {
+                    agreed.insert(peer, state.shared_heads().to_vec());
+                }
+            }
+        }
+        for (peer, p) in &self.peers {
+            if let Some(session) = p.sessions.get(id) {
+                agreed.insert(peer.clone(), session.state.shared_heads().to_vec());
+            } else if self.shares(peer, id) {
+                // Connected, sharing the document, and nothing agreed yet: it has nothing.
+                agreed.insert(peer.clone(), Vec::new());
+            }
+        }
+        let mut doc = self.borrow_doc_mut(id)?;
+        let mut stable = doc.version().clone();
+        for heads in agreed.values() {
+            let theirs = doc.version_vector_at(heads).unwrap_or_default();
+            stable = stable.meet(&theirs);
+        }
+        Ok(doc.collect_garbage(&stable))
+    }
+
     /// The sync state of document `id` with connected peer `peer`, once a session started.
     pub fn sync_state(&self, peer: &PeerId, id: &DocId) -> Option<&SyncState> {
         self.peers.get(peer)?.sessions.get(id).map(|s| &s.state)
