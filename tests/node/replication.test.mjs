@@ -100,6 +100,10 @@ test("local updates replicate every commit to another document", () => {
 
 test("exportChanges(since) sends only what a replica at those heads lacks; import is idempotent", () => {
   const a = new Doc();
+  for (let i = 0; i < 10; i++) {
+    a.getList("l").push(i);
+    a.commit(`edit ${i}`);
+  }
   a.getList("l").push(1);
   const v1 = a.commit("v1");
   const b = new Doc();

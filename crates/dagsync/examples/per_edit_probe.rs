@@ -10,12 +10,18 @@ use dagsync::{ActorId, Doc, Identity};
 
 fn main() {
     let limit: usize = std::env::args()
-        .nth(1)
+        .skip(1)
+        .find(|a| !a.starts_with("--"))
         .and_then(|n| n.parse().ok())
         .unwrap_or(usize::MAX);
     let trace = dagsync_traces::load(dagsync_traces::named("automerge-paper")).expect("trace");
     let mut doc = Doc::with_identity(Identity::from_secret_key([1; 32]));
     let actor = doc.actor();
+    let events = std::rc::Rc::new(std::cell::Cell::new(0usize));
+    if std::env::args().any(|a| a == "--subscribe") {
+        let seen = std::rc::Rc::clone(&events);
+        doc.subscribe(move |e| seen.set(seen.get() + e.patches.len()));
+    }
     let mut sent = 0u64;
     let mut update_bytes = 0usize;
     let start = Instant::now();
