@@ -6,7 +6,7 @@ use dagsync_webrtc::BroadcastTransport;
 use wasm_bindgen::prelude::*;
 
 use crate::error::BindingError;
-use crate::network::{self, Network, NetworkEvent};
+use crate::network::Registration;
 use crate::values::string_arg;
 
 /// Tabs (and workers) of this origin as peers, over `BroadcastChannel`: no server, no
@@ -15,7 +15,7 @@ use crate::values::string_arg;
 #[wasm_bindgen]
 pub struct BroadcastChannelNetwork {
     transport: BroadcastTransport,
-    key: u32,
+    registration: Registration,
 }
 
 #[wasm_bindgen]
@@ -30,8 +30,11 @@ impl BroadcastChannelNetwork {
             return Err(BindingError::invalid("room must not be empty"));
         }
         let transport = BroadcastTransport::new(&room);
-        let key = network::register(Rc::new(transport.clone()));
-        Ok(BroadcastChannelNetwork { transport, key })
+        let registration = Registration::new(Rc::new(transport.clone()));
+        Ok(BroadcastChannelNetwork {
+            transport,
+            registration,
+        })
     }
 
     /// The room.
@@ -55,34 +58,6 @@ impl BroadcastChannelNetwork {
     /// The registry key a repo finds this network by (internal).
     #[wasm_bindgen(getter, js_name = __dagsyncNetwork, skip_typescript)]
     pub fn registry_key(&self) -> u32 {
-        self.key
-    }
-}
-
-impl Drop for BroadcastChannelNetwork {
-    fn drop(&mut self) {
-        network::unregister(self.key);
-    }
-}
-
-impl Network for BroadcastTransport {
-    fn kind(&self) -> &'static str {
-        "broadcast-channel"
-    }
-
-    fn start(&self, events: Rc<dyn Fn(NetworkEvent)>) -> Result<(), BindingError> {
-        Ok(BroadcastTransport::start(self, events)?)
-    }
-
-    fn send(&self, peer: &str, frame: &[u8]) {
-        BroadcastTransport::send(self, peer, frame);
-    }
-
-    fn disconnect(&self, peer: &str) {
-        BroadcastTransport::disconnect(self, peer);
-    }
-
-    fn close(&self) {
-        BroadcastTransport::close(self);
+        self.registration.key()
     }
 }

@@ -59,6 +59,33 @@ pub fn register(network: Rc<dyn Network>) -> u32 {
     key
 }
 
+/// A network's place in the registry, held by its JS object: unregistered when the object is
+/// freed (a repo that started the network keeps its own reference).
+#[derive(Debug)]
+pub struct Registration {
+    key: u32,
+}
+
+impl Registration {
+    /// Registers `network`.
+    pub fn new(network: Rc<dyn Network>) -> Registration {
+        Registration {
+            key: register(network),
+        }
+    }
+
+    /// The key, which the JS object exposes as `__dagsyncNetwork`.
+    pub fn key(&self) -> u32 {
+        self.key
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        unregister(self.key);
+    }
+}
+
 /// Forgets the network registered under `key`.
 pub fn unregister(key: u32) {
     NETWORKS.with(|n| n.borrow_mut().remove(&key));
@@ -87,5 +114,28 @@ impl From<dagsync_webrtc::NetworkError> for BindingError {
             _ => ErrorCode::Network,
         };
         BindingError::new(code, err.to_string())
+    }
+}
+
+/// Every transport of `dagsync-webrtc` is a network.
+impl<T: dagsync_webrtc::Transport> Network for T {
+    fn kind(&self) -> &'static str {
+        dagsync_webrtc::Transport::kind(self)
+    }
+
+    fn start(&self, events: Rc<dyn Fn(NetworkEvent)>) -> Result<(), BindingError> {
+        Ok(dagsync_webrtc::Transport::start(self, events)?)
+    }
+
+    fn send(&self, peer: &str, frame: &[u8]) {
+        dagsync_webrtc::Transport::send(self, peer, frame);
+    }
+
+    fn disconnect(&self, peer: &str) {
+        dagsync_webrtc::Transport::disconnect(self, peer);
+    }
+
+    fn close(&self) {
+        dagsync_webrtc::Transport::close(self);
     }
 }

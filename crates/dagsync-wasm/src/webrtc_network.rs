@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::error::BindingError;
-use crate::network::{self, Network, NetworkEvent};
+use crate::network::Registration;
 use crate::values::{describe, string_arg};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -70,7 +70,7 @@ export interface WebRtcNetworkOptions {
 #[wasm_bindgen]
 pub struct WebRtcNetwork {
     transport: WebRtcTransport,
-    key: u32,
+    registration: Registration,
 }
 
 #[wasm_bindgen]
@@ -83,8 +83,11 @@ impl WebRtcNetwork {
         #[wasm_bindgen(unchecked_param_type = "WebRtcNetworkOptions")] options: JsValue,
     ) -> Result<WebRtcNetwork, BindingError> {
         let transport = WebRtcTransport::new(config_from_js(&options)?)?;
-        let key = network::register(Rc::new(transport.clone()));
-        Ok(WebRtcNetwork { transport, key })
+        let registration = Registration::new(Rc::new(transport.clone()));
+        Ok(WebRtcNetwork {
+            transport,
+            registration,
+        })
     }
 
     /// The room.
@@ -159,35 +162,7 @@ impl WebRtcNetwork {
     /// The registry key a repo finds this network by (internal).
     #[wasm_bindgen(getter, js_name = __dagsyncNetwork, skip_typescript)]
     pub fn registry_key(&self) -> u32 {
-        self.key
-    }
-}
-
-impl Drop for WebRtcNetwork {
-    fn drop(&mut self) {
-        network::unregister(self.key);
-    }
-}
-
-impl Network for WebRtcTransport {
-    fn kind(&self) -> &'static str {
-        "webrtc"
-    }
-
-    fn start(&self, events: Rc<dyn Fn(NetworkEvent)>) -> Result<(), BindingError> {
-        Ok(WebRtcTransport::start(self, events)?)
-    }
-
-    fn send(&self, peer: &str, frame: &[u8]) {
-        WebRtcTransport::send(self, peer, frame);
-    }
-
-    fn disconnect(&self, peer: &str) {
-        WebRtcTransport::disconnect(self, peer);
-    }
-
-    fn close(&self) {
-        WebRtcTransport::close(self);
+        self.registration.key()
     }
 }
 

@@ -19,7 +19,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{BroadcastChannel, Event, EventTarget, MessageEvent};
 
 use crate::error::{NetworkError, Result};
-use crate::event::{Emits, EventSink, NetworkEvent, Outbox};
+use crate::event::{Emits, EventSink, NetworkEvent, Outbox, Transport};
 use crate::js::{get_string, has_global, now, object, random_id, with_state, Listener, Timer};
 
 /// The largest frame a [`BroadcastTransport`] announces (structured clones have no size
@@ -151,10 +151,16 @@ impl BroadcastTransport {
             .map(|(id, _)| id.clone())
             .collect()
     }
+}
 
-    /// Joins the room; events go to `sink` until [`BroadcastTransport::close`]. Starting a
+impl Transport for BroadcastTransport {
+    fn kind(&self) -> &'static str {
+        "broadcast-channel"
+    }
+
+    /// Joins the room; events go to `sink` until [`Transport::close`]. Starting a
     /// started transport does nothing; a closed one starts again (same id).
-    pub fn start(&self, sink: EventSink) -> Result<()> {
+    fn start(&self, sink: EventSink) -> Result<()> {
         let mut s = self.state.borrow_mut();
         if s.out.is_open() {
             return Ok(());
@@ -184,7 +190,7 @@ impl BroadcastTransport {
     }
 
     /// Sends a frame to a connected peer (dropped if it is not connected).
-    pub fn send(&self, peer: &str, frame: &[u8]) {
+    fn send(&self, peer: &str, frame: &[u8]) {
         let s = self.state.borrow();
         if let Some(p) = s.peers.get(peer).filter(|p| p.connected) {
             p.port.post(&Uint8Array::from(frame));
@@ -193,7 +199,7 @@ impl BroadcastTransport {
 
     /// Drops a peer (a misbehaving one) and ignores it from now on. No event follows: the
     /// caller knows.
-    pub fn disconnect(&self, peer: &str) {
+    fn disconnect(&self, peer: &str) {
         let mut s = self.state.borrow_mut();
         s.banned.insert(peer.to_owned());
         if let Some(p) = s.peers.remove(peer) {
@@ -202,7 +208,7 @@ impl BroadcastTransport {
     }
 
     /// Says `bye`, drops every peer and releases every callback. No event follows.
-    pub fn close(&self) {
+    fn close(&self) {
         let mut s = self.state.borrow_mut();
         s.leave();
         s.out.close();

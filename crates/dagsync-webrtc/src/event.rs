@@ -32,6 +32,23 @@ pub enum NetworkEvent {
 /// may call back into the transport (`send`, `disconnect`, `close`).
 pub type EventSink = Rc<dyn Fn(NetworkEvent)>;
 
+/// A transport: what the repo needs of a network (the JS bindings adapt it to their
+/// `Network` contract).
+pub trait Transport {
+    /// A short name of the transport ("broadcast-channel", "webrtc").
+    fn kind(&self) -> &'static str;
+    /// Starts connecting; every later event goes to `sink`, until [`Transport::close`].
+    /// Starting a started transport does nothing; a closed one starts again (same id).
+    fn start(&self, sink: EventSink) -> crate::Result<()>;
+    /// Sends one frame to a connected peer (dropped if it is not connected).
+    fn send(&self, peer: &str, frame: &[u8]);
+    /// Drops a peer (a misbehaving one) and refuses it from now on. No event follows: the
+    /// caller knows.
+    fn disconnect(&self, peer: &str);
+    /// Says goodbye, drops every peer and releases every callback. No event follows.
+    fn close(&self);
+}
+
 /// Events a transport's state queued while it was borrowed, and the sink they go to.
 #[derive(Default)]
 pub(crate) struct Outbox {

@@ -75,8 +75,9 @@ impl Drop for Listener {
     }
 }
 
-/// A pending timeout or a repeating interval; cancelled (and its closure freed) when dropped.
-pub(crate) struct Timer {
+/// A pending timeout or a repeating interval (`setTimeout` / `setInterval`); cancelled, and
+/// its closure freed, when dropped.
+pub struct Timer {
     handle: JsValue,
     repeat: bool,
     _closure: Closure<dyn FnMut()>,
@@ -84,12 +85,12 @@ pub(crate) struct Timer {
 
 impl Timer {
     /// Runs `f` once after `ms` milliseconds.
-    pub(crate) fn once(ms: u32, f: impl FnMut() + 'static) -> Timer {
+    pub fn once(ms: u32, f: impl FnMut() + 'static) -> Timer {
         Timer::start(ms, false, f)
     }
 
     /// Runs `f` every `ms` milliseconds.
-    pub(crate) fn every(ms: u32, f: impl FnMut() + 'static) -> Timer {
+    pub fn every(ms: u32, f: impl FnMut() + 'static) -> Timer {
         Timer::start(ms, true, f)
     }
 

@@ -10,6 +10,6 @@ mod rtc;
 pub use backoff::BackoffConfig;
 pub use broadcast::{BroadcastTransport, BROADCAST_MAX_FRAME};
 pub use error::{NetworkError, Result};
-pub use event::{EventSink, NetworkEvent};
-pub use js::live_callbacks;
+pub use event::{EventSink, NetworkEvent, Transport};
+pub use js::{live_callbacks, Timer};
 pub use rtc::{IceServer, WebRtcConfig, WebRtcTransport, MAX_FRAME_CAP};

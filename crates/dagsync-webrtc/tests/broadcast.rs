@@ -7,7 +7,9 @@
 mod common;
 
 use common::{room, wait_until, Recorder};
-use dagsync_webrtc::{live_callbacks, BroadcastTransport, NetworkEvent, BROADCAST_MAX_FRAME};
+use dagsync_webrtc::{
+    live_callbacks, BroadcastTransport, NetworkEvent, Transport, BROADCAST_MAX_FRAME,
+};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);

@@ -9,7 +9,7 @@
 mod common;
 
 use common::{room, sleep, wait_until, Recorder};
-use dagsync_webrtc::{live_callbacks, WebRtcConfig, WebRtcTransport, MAX_FRAME_CAP};
+use dagsync_webrtc::{live_callbacks, Transport, WebRtcConfig, WebRtcTransport, MAX_FRAME_CAP};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);

@@ -24,7 +24,7 @@ use web_sys::{Event, MessageEvent, RtcPeerConnection, RtcSdpType, WebSocket};
 use crate::backoff::{Backoff, BackoffConfig};
 use crate::broadcast::Port;
 use crate::error::{NetworkError, Result};
-use crate::event::{Emits, EventSink, NetworkEvent, Outbox};
+use crate::event::{Emits, EventSink, NetworkEvent, Outbox, Transport};
 use crate::js::{has_global, object, random_id, with_state, Listener, Timer};
 pub use link::MAX_FRAME_CAP;
 use link::{describe, set_remote, Link};
@@ -244,95 +244,6 @@ impl WebRtcTransport {
             .map_or(0, |l| l.dropped)
     }
 
-    /// Joins the room on every signaling path; events go to `sink` until
-    /// [`WebRtcTransport::close`]. Starting a started transport does nothing; a closed one
-    /// starts again (same id).
-    pub fn start(&self, sink: EventSink) -> Result<()> {
-        let mut s = self.state.borrow_mut();
-        if s.out.is_open() {
-            return Ok(());
-        }
-        if !has_global("RTCPeerConnection") {
-            return Err(NetworkError::Unsupported("RTCPeerConnection"));
-        }
-        if s.config.broadcast_signaling {
-            if !has_global("BroadcastChannel") {
-                return Err(NetworkError::Unsupported("BroadcastChannel"));
-            }
-            let index = s.signalers.len();
-            let weak = s.me.clone();
-            let port = Port::open(&format!("dagsync-rtc/{}", s.config.room), move |data| {
-                if let Some(signal) = Signal::from_js(&data) {
-                    with_state(&weak, |s| s.on_signal(index, signal));
-                }
-            })?;
-            s.signalers.push(Signaler::Broadcast(port));
-        }
-        if !s.config.signaling.is_empty() && !has_global("WebSocket") {
-            return Err(NetworkError::Unsupported("WebSocket"));
-        }
-        for url in s.config.signaling.clone() {
-            let backoff = Backoff::new(BackoffConfig {
-                max_attempts: u32::MAX,
-                ..s.config.backoff
-            });
-            s.signalers.push(Signaler::Server(Socket {
-                url,
-                ws: None,
-                open: false,
-                listeners: Vec::new(),
-                backoff,
-                retry: None,
-                ping: None,
-            }));
-            let index = s.signalers.len() - 1;
-            s.connect_socket(index);
-        }
-        let announce = Signal::new(Kind::Announce, &s.id, None);
-        s.broadcast(&announce);
-        s.out.open(sink);
-        Ok(())
-    }
-
-    /// Sends a frame to a connected peer (dropped if it is not connected; queued while its
-    /// channel's buffer is full).
-    pub fn send(&self, peer: &str, frame: &[u8]) {
-        let mut s = self.state.borrow_mut();
-        if let Some(link) = s
-            .slots
-            .get_mut(peer)
-            .and_then(|slot| slot.link.as_mut())
-            .filter(|l| l.open)
-        {
-            link.send(frame);
-        }
-    }
-
-    /// Drops a peer (a misbehaving one) and refuses it from now on. No event follows: the
-    /// caller knows.
-    pub fn disconnect(&self, peer: &str) {
-        let mut s = self.state.borrow_mut();
-        s.banned.insert(peer.to_owned());
-        if let Some(slot) = s.slots.remove(peer) {
-            if let Some(link) = &slot.link {
-                s.links.remove(&link.id);
-            }
-        }
-    }
-
-    /// Says `bye`, closes every connection and signaling path, and releases every callback.
-    /// No event follows.
-    pub fn close(&self) {
-        let mut s = self.state.borrow_mut();
-        let bye = Signal::new(Kind::Bye, &s.id, None);
-        s.broadcast(&bye);
-        s.slots.clear();
-        s.links.clear();
-        s.pending.clear();
-        s.signalers.clear();
-        s.out.close();
-    }
-
     /// Closes every data channel as a broken network would, keeping the peers: each side
     /// sees its channel close and reconnects with backoff (tests of partitions).
     pub fn sever(&self) {
@@ -441,6 +352,101 @@ impl WebRtcTransport {
             return Err(NetworkError::browser(&e));
         }
         Ok(())
+    }
+}
+
+impl Transport for WebRtcTransport {
+    fn kind(&self) -> &'static str {
+        "webrtc"
+    }
+
+    /// Joins the room on every signaling path; events go to `sink` until
+    /// [`Transport::close`]. Starting a started transport does nothing; a closed one
+    /// starts again (same id).
+    fn start(&self, sink: EventSink) -> Result<()> {
+        let mut s = self.state.borrow_mut();
+        if s.out.is_open() {
+            return Ok(());
+        }
+        if !has_global("RTCPeerConnection") {
+            return Err(NetworkError::Unsupported("RTCPeerConnection"));
+        }
+        if s.config.broadcast_signaling {
+            if !has_global("BroadcastChannel") {
+                return Err(NetworkError::Unsupported("BroadcastChannel"));
+            }
+            let index = s.signalers.len();
+            let weak = s.me.clone();
+            let port = Port::open(&format!("dagsync-rtc/{}", s.config.room), move |data| {
+                if let Some(signal) = Signal::from_js(&data) {
+                    with_state(&weak, |s| s.on_signal(index, signal));
+                }
+            })?;
+            s.signalers.push(Signaler::Broadcast(port));
+        }
+        if !s.config.signaling.is_empty() && !has_global("WebSocket") {
+            return Err(NetworkError::Unsupported("WebSocket"));
+        }
+        for url in s.config.signaling.clone() {
+            let backoff = Backoff::new(BackoffConfig {
+                max_attempts: u32::MAX,
+                ..s.config.backoff
+            });
+            s.signalers.push(Signaler::Server(Socket {
+                url,
+                ws: None,
+                open: false,
+                listeners: Vec::new(),
+                backoff,
+                retry: None,
+                ping: None,
+            }));
+            let index = s.signalers.len() - 1;
+            s.connect_socket(index);
+        }
+        let announce = Signal::new(Kind::Announce, &s.id, None);
+        s.broadcast(&announce);
+        s.out.open(sink);
+        Ok(())
+    }
+
+    /// Sends a frame to a connected peer (dropped if it is not connected; queued while its
+    /// channel's buffer is full).
+    fn send(&self, peer: &str, frame: &[u8]) {
+        let mut s = self.state.borrow_mut();
+        if let Some(link) = s
+            .slots
+            .get_mut(peer)
+            .and_then(|slot| slot.link.as_mut())
+            .filter(|l| l.open)
+        {
+            link.send(frame);
+        }
+    }
+
+    /// Drops a peer (a misbehaving one) and refuses it from now on. No event follows: the
+    /// caller knows.
+    fn disconnect(&self, peer: &str) {
+        let mut s = self.state.borrow_mut();
+        s.banned.insert(peer.to_owned());
+        if let Some(slot) = s.slots.remove(peer) {
+            if let Some(link) = &slot.link {
+                s.links.remove(&link.id);
+            }
+        }
+    }
+
+    /// Says `bye`, closes every connection and signaling path, and releases every callback.
+    /// No event follows.
+    fn close(&self) {
+        let mut s = self.state.borrow_mut();
+        let bye = Signal::new(Kind::Bye, &s.id, None);
+        s.broadcast(&bye);
+        s.slots.clear();
+        s.links.clear();
+        s.pending.clear();
+        s.signalers.clear();
+        s.out.close();
     }
 }
 
