@@ -89,6 +89,24 @@ test("a partition between devices heals: edits on both sides converge", async ({
   await close();
 });
 
+test("a device reconnects to a restarted signaling server and still finds new peers", async ({ browser }) => {
+  const webrtc = { room: room(), signaling: [harness.signalUrl], broadcastChannel: false };
+  const contexts = [await browser.newContext(), await browser.newContext()];
+  const a = await openPage(contexts[0]!, harness);
+  await a.evaluate((webrtc) => window.startPeer([{ webrtc }]), webrtc);
+  const id = await a.evaluate(() => {
+    const id = window.peer.create();
+    window.peer.append(id, "from A;");
+    return id;
+  });
+  // The server goes away and comes back: A's connection to it is retried with backoff.
+  await harness.restartSignal();
+  const b = await openPage(contexts[1]!, harness);
+  await b.evaluate((webrtc) => window.startPeer([{ webrtc }]), webrtc);
+  await holds(b, id, ["from A;"]);
+  await Promise.all(contexts.map((c) => c.close()));
+});
+
 test("tabs sync over BroadcastChannel and over WebRTC signaled between tabs", async ({ browser }) => {
   const context = await browser.newContext();
   for (const spec of [{ broadcast: room() }, { webrtc: { room: room() } }]) {

@@ -108,6 +108,16 @@ impl Node {
         self.inner.borrow().repo.peers().len()
     }
 
+    /// The connected peers that proved their identity in the repo's signed handshake.
+    pub fn authenticated(&self) -> usize {
+        let inner = self.inner.borrow();
+        let repo = &inner.repo;
+        repo.peers()
+            .iter()
+            .filter(|p| repo.peer_actor(p).is_some())
+            .count()
+    }
+
     /// The repo's counters.
     pub fn stats(&self) -> RepoStats {
         self.inner.borrow().repo.stats()

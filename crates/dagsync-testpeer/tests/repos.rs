@@ -68,6 +68,8 @@ async fn two_repos_converge_over_webrtc_with_broadcast_signaling() {
     })
     .await;
     assert_eq!((a.peers(), b.peers()), (1, 1));
+    // Over the data channel, each repo proved its identity to the other.
+    assert_eq!((a.authenticated(), b.authenticated()), (1, 1));
 }
 
 #[wasm_bindgen_test]

@@ -160,7 +160,7 @@ impl WebRtcNetwork {
     }
 
     /// The registry key a repo finds this network by (internal).
-    #[wasm_bindgen(getter, js_name = __dagsyncNetwork, skip_typescript)]
+    #[wasm_bindgen(getter, js_name = __dagsyncNetwork)]
     pub fn registry_key(&self) -> u32 {
         self.registration.key()
     }

@@ -176,3 +176,33 @@ async fn invalid_settings_are_refused() {
     config.low_water = config.high_water + 1;
     assert!(WebRtcTransport::new(config).is_err());
 }
+
+#[wasm_bindgen_test]
+async fn forged_signals_do_not_cut_an_open_connection() {
+    let config = WebRtcConfig::new(&room("rtc-forged"));
+    let (a, ra, b, rb) = pair(&config).await;
+    // Anyone on the signaling path can claim to be anyone: bye, announce and offer in the
+    // other's name, to both.
+    let forger = web_sys::BroadcastChannel::new(&format!("dagsync-rtc/{}", config.room)).unwrap();
+    for (from, to) in [(b.id(), a.id()), (a.id(), b.id())] {
+        for kind in ["bye", "announce", "offer"] {
+            let signal = js_sys::Object::new();
+            for (key, value) in [("type", kind), ("from", &from), ("to", &to), ("sdp", "v=0")] {
+                js_sys::Reflect::set(&signal, &key.into(), &value.into()).unwrap();
+            }
+            js_sys::Reflect::set(&signal, &"attempt".into(), &999.into()).unwrap();
+            forger.post_message(&signal).unwrap();
+        }
+    }
+    sleep(500).await;
+    assert_eq!(ra.count(&b.id()), (1, 0), "a kept its connection");
+    assert_eq!(rb.count(&a.id()), (1, 0), "b kept its connection");
+    a.send(&b.id(), b"still here");
+    wait_until("a frame over the same link", 5_000, || {
+        rb.frame_count() == 1
+    })
+    .await;
+    forger.close();
+    a.close();
+    b.close();
+}

@@ -9,6 +9,8 @@ export interface Harness {
   pageUrl: string;
   /** The signaling server (ws://127.0.0.1:PORT/). */
   signalUrl: string;
+  /** Stops the signaling server and starts a new one on the same port. */
+  restartSignal(): Promise<void>;
   /** Stops the server and the signaling server. */
   stop(): Promise<void>;
 }

@@ -14,17 +14,16 @@ export function signalBinary() {
   return process.env.DAGSYNC_SIGNAL ?? `${target}/debug/dagsync-signal`;
 }
 
-/** Serves the page and starts the signaling server: { pageUrl, signalUrl, stop() }. */
-export async function startHarness() {
-  const { server, url } = await serve(here, 0);
-  const signal = spawn(signalBinary(), ["--host", "127.0.0.1", "--port", "0"], {
+/** Starts `dagsync-signal` on `port` (0: a free one); resolves to { process, url }. */
+async function startSignal(port) {
+  const child = spawn(signalBinary(), ["--host", "127.0.0.1", "--port", String(port)], {
     stdio: ["ignore", "pipe", "inherit"],
   });
-  const signalUrl = await new Promise((resolve, reject) => {
+  const url = await new Promise((resolve, reject) => {
     let out = "";
     const timer = setTimeout(() => reject(new Error(`dagsync-signal did not start: ${out}`)), 10_000);
-    signal.once("error", reject);
-    signal.stdout.on("data", (chunk) => {
+    child.once("error", reject);
+    child.stdout.on("data", (chunk) => {
       out += chunk.toString();
       const match = out.match(/signaling: (ws:\/\/[^\s)]+)/);
       if (match) {
@@ -33,15 +32,33 @@ export async function startHarness() {
       }
     });
   });
+  return { process: child, url };
+}
+
+async function stopSignal(signal) {
+  if (signal.process.exitCode === null) {
+    const exited = new Promise((done) => signal.process.once("exit", done));
+    signal.process.kill("SIGTERM");
+    await exited;
+  }
+}
+
+/** Serves the page and starts the signaling server: { pageUrl, signalUrl, restartSignal(),
+ * stop() }. */
+export async function startHarness() {
+  const { server, url } = await serve(here, 0);
+  let signal = await startSignal(0);
+  const signalUrl = signal.url;
   return {
     pageUrl: url,
     signalUrl,
+    /** Stops the signaling server and starts a new one on the same port. */
+    async restartSignal() {
+      await stopSignal(signal);
+      signal = await startSignal(new URL(signalUrl).port);
+    },
     async stop() {
-      if (signal.exitCode === null) {
-        const exited = new Promise((done) => signal.once("exit", done));
-        signal.kill("SIGTERM");
-        await exited;
-      }
+      await stopSignal(signal);
       await new Promise((done) => server.close(done));
     },
   };

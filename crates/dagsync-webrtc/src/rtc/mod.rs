@@ -142,6 +142,8 @@ struct Slot {
     link: Option<Link>,
     backoff: Backoff,
     retry: Option<Timer>,
+    /// The peer said `bye` while connected: no retry once the connection closes.
+    gone: bool,
 }
 
 pub(crate) struct State {
@@ -371,10 +373,13 @@ impl Transport for WebRtcTransport {
         if !has_global("RTCPeerConnection") {
             return Err(NetworkError::Unsupported("RTCPeerConnection"));
         }
+        if s.config.broadcast_signaling && !has_global("BroadcastChannel") {
+            return Err(NetworkError::Unsupported("BroadcastChannel"));
+        }
+        if !s.config.signaling.is_empty() && !has_global("WebSocket") {
+            return Err(NetworkError::Unsupported("WebSocket"));
+        }
         if s.config.broadcast_signaling {
-            if !has_global("BroadcastChannel") {
-                return Err(NetworkError::Unsupported("BroadcastChannel"));
-            }
             let index = s.signalers.len();
             let weak = s.me.clone();
             let port = Port::open(&format!("dagsync-rtc/{}", s.config.room), move |data| {
@@ -383,9 +388,6 @@ impl Transport for WebRtcTransport {
                 }
             })?;
             s.signalers.push(Signaler::Broadcast(port));
-        }
-        if !s.config.signaling.is_empty() && !has_global("WebSocket") {
-            return Err(NetworkError::Unsupported("WebSocket"));
         }
         for url in s.config.signaling.clone() {
             let backoff = Backoff::new(BackoffConfig {
@@ -486,6 +488,7 @@ impl State {
             link: None,
             backoff: Backoff::new(backoff),
             retry: None,
+            gone: false,
         });
         slot.route = route;
         slot
@@ -496,6 +499,7 @@ impl State {
         self.links.insert(link.id, peer.to_owned());
         let slot = self.slot(peer, route);
         slot.retry = None;
+        slot.gone = false;
         let old = slot.link.replace(link);
         if let Some(old) = old {
             self.links.remove(&old.id);
@@ -527,20 +531,17 @@ impl State {
                     self.on_answer(from, attempt, sdp.clone());
                 }
             }
-            Kind::Bye => self.forget(from),
+            Kind::Bye => self.on_bye(from),
         }
     }
 
-    /// `from` is in the room (`directed`: and asks us to offer).
+    /// `from` is in the room (`directed`: and asks us to offer). Signaling is not
+    /// authenticated, so no signal touches an open connection: a forged one cannot cut it
+    /// (when the peer really lost the link, our side sees it break too).
     fn on_announce(&mut self, from: &str, route: Route, directed: bool) {
-        let slot = self.slot(from, route);
-        let (linked, open) = match &slot.link {
-            Some(link) => (true, link.open),
-            None => (false, false),
-        };
+        let linked = self.slot(from, route).link.is_some();
         if self.offers_to(from) {
-            // A directed announce over an open link: the peer lost the link, we did not yet.
-            if !linked || (directed && open) {
+            if !linked {
                 self.connect(from);
             }
         } else if !linked && !directed {
@@ -607,12 +608,12 @@ impl State {
             .filter(|slot| slot.link.as_ref().is_some_and(|l| l.id == id))
     }
 
-    /// An offer from `from`: answer it with a new connection (unless it is one we answered
-    /// already, or it crosses our own offer and our id is the smaller).
+    /// An offer from `from`: answer it with a new connection (unless we have an open one, we
+    /// answered it already, or it crosses our own offer and our id is the smaller).
     fn on_offer(&mut self, from: &str, route: Route, attempt: u32, sdp: String) {
         let ours_wins = self.offers_to(from);
         if let Some(link) = self.slots.get(from).and_then(|s| s.link.as_ref()) {
-            if link.remote_attempt == Some(attempt) || (link.offerer && !link.open && ours_wins) {
+            if link.open || link.remote_attempt == Some(attempt) || (link.offerer && ours_wins) {
                 return;
             }
         }
@@ -653,17 +654,21 @@ impl State {
         });
     }
 
-    /// Forgets `peer` (it said `bye`).
-    fn forget(&mut self, peer: &str) {
-        if let Some(slot) = self.slots.remove(peer) {
-            if let Some(link) = slot.link {
-                self.links.remove(&link.id);
-                if link.open {
-                    self.out.push(NetworkEvent::PeerDisconnected {
-                        peer: peer.to_owned(),
-                    });
-                }
+    /// `peer` said `bye`: stop trying to reach it. An open connection is left to close by
+    /// itself (the peer closes it as it leaves; then it is not retried), so a forged `bye`
+    /// cannot cut it.
+    fn on_bye(&mut self, peer: &str) {
+        if let Some(slot) = self.slots.get_mut(peer) {
+            if slot.link.as_ref().is_some_and(|l| l.open) {
+                slot.gone = true;
+                return;
             }
+        }
+        if let Some(Slot {
+            link: Some(link), ..
+        }) = self.slots.remove(peer)
+        {
+            self.links.remove(&link.id);
         }
     }
 
@@ -732,15 +737,15 @@ impl State {
         self.schedule_retry(&peer);
     }
 
-    /// Schedules the next attempt to reach `peer`, or forgets it (manual peers, retries used
-    /// up).
+    /// Schedules the next attempt to reach `peer`, or forgets it (manual peers, peers that
+    /// said `bye`, retries used up).
     fn schedule_retry(&mut self, peer: &str) {
         let Some(slot) = self.slots.get_mut(peer) else {
             return;
         };
         let delay = match slot.route {
-            Route::Manual => None,
-            Route::Signaler(_) => slot.backoff.next_delay(),
+            Route::Signaler(_) if !slot.gone => slot.backoff.next_delay(),
+            _ => None,
         };
         let Some(delay) = delay else {
             self.slots.remove(peer);
