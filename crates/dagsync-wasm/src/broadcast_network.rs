@@ -11,7 +11,7 @@ use crate::values::string_arg;
 
 /// Tabs (and workers) of this origin as peers, over `BroadcastChannel`: no server, no
 /// WebRTC. Pass it to a `Repo` in `network`; every tab whose repo uses the same room syncs
-/// with this one.
+/// with this one. A network serves one repo at a time.
 #[wasm_bindgen]
 pub struct BroadcastChannelNetwork {
     transport: BroadcastTransport,

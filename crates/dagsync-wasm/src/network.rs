@@ -28,7 +28,9 @@ const KEY_PROPERTY: &str = "__dagsyncNetwork";
 pub trait Network {
     /// A short name of the transport ("broadcast-channel", "webrtc"), shown with peers.
     fn kind(&self) -> &'static str;
-    /// Starts connecting; every later event goes to `events` (until [`Network::close`]).
+    /// Starts connecting; every later event goes to `events` (until [`Network::close`]). A
+    /// network serves one repo at a time: starting a started one is an `invalid-argument`
+    /// error; a closed one starts again.
     fn start(&self, events: Rc<dyn Fn(NetworkEvent)>) -> Result<(), BindingError>;
     /// Sends one frame to a connected peer (dropped if the peer is gone: the repo's sync
     /// retries make up for lost frames).
@@ -110,7 +112,7 @@ impl From<dagsync_webrtc::NetworkError> for BindingError {
     fn from(err: dagsync_webrtc::NetworkError) -> Self {
         use dagsync_webrtc::NetworkError as E;
         let code = match err {
-            E::InvalidConfig(_) | E::BadSignal(_) => ErrorCode::InvalidArgument,
+            E::InvalidConfig(_) | E::BadSignal(_) | E::AlreadyStarted => ErrorCode::InvalidArgument,
             _ => ErrorCode::Network,
         };
         BindingError::new(code, err.to_string())

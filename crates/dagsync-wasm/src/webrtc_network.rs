@@ -66,7 +66,8 @@ export interface WebRtcNetworkOptions {
 /// Peers over WebRTC: one `RTCPeerConnection` with one ordered, reliable data channel per
 /// peer. Signaling between tabs over `BroadcastChannel`, between devices through the
 /// `signaling` servers, or by hand with `createOffer` / `acceptOffer` / `acceptAnswer`.
-/// Pass it to a `Repo` in `network`; lost connections are retried with exponential backoff.
+/// Pass it to a `Repo` in `network` (a network serves one repo at a time); lost connections
+/// are retried with exponential backoff.
 #[wasm_bindgen]
 pub struct WebRtcNetwork {
     transport: WebRtcTransport,

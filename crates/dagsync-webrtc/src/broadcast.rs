@@ -158,12 +158,12 @@ impl Transport for BroadcastTransport {
         "broadcast-channel"
     }
 
-    /// Joins the room; events go to `sink` until [`Transport::close`]. Starting a
-    /// started transport does nothing; a closed one starts again (same id).
+    /// Joins the room; events go to `sink` until [`Transport::close`]. A closed
+    /// transport starts again (same id); a started one refuses.
     fn start(&self, sink: EventSink) -> Result<()> {
         let mut s = self.state.borrow_mut();
         if s.out.is_open() {
-            return Ok(());
+            return Err(NetworkError::AlreadyStarted);
         }
         if !has_global("BroadcastChannel") {
             return Err(NetworkError::Unsupported("BroadcastChannel"));

@@ -10,6 +10,9 @@ pub enum NetworkError {
     /// A setting is out of range or malformed.
     #[error("invalid network setting: {0}")]
     InvalidConfig(String),
+    /// The network is started already: a network serves one repo at a time (close it first).
+    #[error("the network is started already (a network serves one repo at a time)")]
+    AlreadyStarted,
     /// The operation needs a started network (it was never started, or it was closed).
     #[error("the network is not started (or was closed)")]
     NotStarted,

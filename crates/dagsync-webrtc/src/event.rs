@@ -38,7 +38,8 @@ pub trait Transport {
     /// A short name of the transport ("broadcast-channel", "webrtc").
     fn kind(&self) -> &'static str;
     /// Starts connecting; every later event goes to `sink`, until [`Transport::close`].
-    /// Starting a started transport does nothing; a closed one starts again (same id).
+    /// A closed transport starts again (same id); a started one refuses
+    /// ([`crate::NetworkError::AlreadyStarted`]).
     fn start(&self, sink: EventSink) -> crate::Result<()>;
     /// Sends one frame to a connected peer (dropped if it is not connected).
     fn send(&self, peer: &str, frame: &[u8]);

@@ -31,6 +31,10 @@ async fn tabs_find_each_other_and_frames_reach_only_their_addressee() {
     a.start(ra.sink()).unwrap();
     b.start(rb.sink()).unwrap();
     c.start(rc.sink()).unwrap();
+    assert!(
+        c.start(rc.sink()).is_err(),
+        "a network serves one repo at a time"
+    );
     wait_until("a full mesh of 3", 5_000, || {
         ra.connected().len() == 2 && rb.connected().len() == 2 && rc.connected().len() == 2
     })

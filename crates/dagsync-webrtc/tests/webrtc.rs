@@ -23,6 +23,10 @@ async fn pair(config: &WebRtcConfig) -> (WebRtcTransport, Recorder, WebRtcTransp
     let (ra, rb) = (Recorder::default(), Recorder::default());
     a.start(ra.sink()).unwrap();
     b.start(rb.sink()).unwrap();
+    assert!(
+        a.start(ra.sink()).is_err(),
+        "a network serves one repo at a time"
+    );
     wait_until("a connected pair", 10_000, || {
         ra.connected().len() == 1 && rb.connected().len() == 1
     })

@@ -363,12 +363,12 @@ impl Transport for WebRtcTransport {
     }
 
     /// Joins the room on every signaling path; events go to `sink` until
-    /// [`Transport::close`]. Starting a started transport does nothing; a closed one
-    /// starts again (same id).
+    /// [`Transport::close`]. A closed transport starts again (same id); a started one
+    /// refuses.
     fn start(&self, sink: EventSink) -> Result<()> {
         let mut s = self.state.borrow_mut();
         if s.out.is_open() {
-            return Ok(());
+            return Err(NetworkError::AlreadyStarted);
         }
         if !has_global("RTCPeerConnection") {
             return Err(NetworkError::Unsupported("RTCPeerConnection"));
