@@ -17,6 +17,11 @@ test.afterAll(async () => {
 
 declare global {
   interface Window {
+    networks: {
+      createOffer(): Promise<string>;
+      acceptOffer(offer: string): Promise<string>;
+      acceptAnswer(answer: string): Promise<void>;
+    }[];
     startPeer(specs: object[]): void;
     holds(id: string, parts: string[]): boolean;
     peer: {
@@ -104,6 +109,25 @@ test("a device reconnects to a restarted signaling server and still finds new pe
   const b = await openPage(contexts[1]!, harness);
   await b.evaluate((webrtc) => window.startPeer([{ webrtc }]), webrtc);
   await holds(b, id, ["from A;"]);
+  await Promise.all(contexts.map((c) => c.close()));
+});
+
+test("two devices connect by hand: an offer string and an answer string, no server", async ({ browser }) => {
+  const webrtc = { room: room(), broadcastChannel: false };
+  const contexts = [await browser.newContext(), await browser.newContext()];
+  const [a, b] = await Promise.all(contexts.map((c) => openPage(c, harness)));
+  for (const page of [a!, b!]) await page.evaluate((webrtc) => window.startPeer([{ webrtc }]), webrtc);
+  // The strings travel however people like (here: through the test).
+  const offer = await a!.evaluate(() => window.networks[0]!.createOffer());
+  const answer = await b!.evaluate((offer) => window.networks[0]!.acceptOffer(offer), offer);
+  await a!.evaluate((answer) => window.networks[0]!.acceptAnswer(answer), answer);
+  await peers(a!, 1);
+  const id = await a!.evaluate(() => {
+    const id = window.peer.create();
+    window.peer.append(id, "by hand;");
+    return id;
+  });
+  await holds(b!, id, ["by hand;"]);
   await Promise.all(contexts.map((c) => c.close()));
 });
 
