@@ -2,6 +2,7 @@
 // checks that the API of ../shared/API.md ("Documents") is declared with precise types. Lines
 // marked @ts-expect-error must stay errors: they are misuses the types must reject.
 import {
+  BroadcastChannelNetwork,
   type ChangeEvent,
   type ContainerKind,
   CounterHandle,
@@ -9,16 +10,20 @@ import {
   type DagsyncErrorCode,
   Doc,
   type HistoryEntry,
+  type IceServer,
   type ImportResult,
   type Item,
   ListHandle,
   MapHandle,
   type Patch,
+  type ReconnectOptions,
   RegisterHandle,
   SetHandle,
   SyncState,
   TextHandle,
   type Value,
+  WebRtcNetwork,
+  type WebRtcNetworkOptions,
 } from "dagsync";
 import initWeb, { Doc as WebDoc } from "dagsync/web";
 
@@ -173,6 +178,51 @@ doc.receiveSyncMessage(peer, "hello");
 assertType<Equal<ReturnType<Doc["generateSyncMessage"]>, Uint8Array | undefined>>();
 assertType<Equal<ReturnType<Doc["commit"]>, string | undefined>>();
 
+// Networks (given to a Repo): BroadcastChannel between tabs, WebRTC between tabs and devices.
+const tabs: BroadcastChannelNetwork = new BroadcastChannelNetwork("room");
+const tabsRoom: string = tabs.room;
+const tabsSelf: string = tabs.peerId;
+const tabsPeers: string[] = tabs.peers;
+// @ts-expect-error the room is a string
+new BroadcastChannelNetwork({ room: "room" });
+// @ts-expect-error the peer id is read-only
+tabs.peerId = "x";
+const ice: IceServer[] = [
+  { urls: "stun:stun.example.org" },
+  { urls: ["turn:turn.example.org"], username: "u", credential: "c" },
+];
+const reconnect: ReconnectOptions = { initialDelayMs: 250, maxDelayMs: 30_000, maxAttempts: 12 };
+const rtcOptions: WebRtcNetworkOptions = {
+  room: "room",
+  signaling: ["ws://localhost:4444"],
+  broadcastChannel: true,
+  iceServers: ice,
+  highWaterMark: 1 << 20,
+  lowWaterMark: 256 << 10,
+  maxQueueBytes: 64 << 20,
+  connectTimeoutMs: 15_000,
+  gatherTimeoutMs: 3_000,
+  reconnect,
+};
+const rtc: WebRtcNetwork = new WebRtcNetwork(rtcOptions);
+const minimal: WebRtcNetwork = new WebRtcNetwork({ room: "room" });
+const rtcPeers: string[] = rtc.peers;
+const rtcSelf: string = rtc.peerId;
+// @ts-expect-error a room is required
+new WebRtcNetwork({ signaling: ["ws://localhost:4444"] });
+// @ts-expect-error signaling servers are a list of URLs
+new WebRtcNetwork({ room: "r", signaling: "ws://localhost:4444" });
+// @ts-expect-error ICE servers need urls
+new WebRtcNetwork({ room: "r", iceServers: [{ username: "u" }] });
+async function manual(other: WebRtcNetwork): Promise<void> {
+  const offer: string = await rtc.createOffer();
+  const answer: string = await other.acceptOffer(offer);
+  const done: void = await rtc.acceptAnswer(answer);
+  // @ts-expect-error offers are strings
+  await other.acceptOffer({ sdp: "" });
+}
+assertType<Equal<ReturnType<WebRtcNetwork["createOffer"]>, Promise<string>>>();
+
 // The web build: the same classes after init().
 async function web(): Promise<void> {
   await initWeb();
@@ -184,5 +234,6 @@ export {
   actor, content, textLength, first, listLength, items, nestedText, keys, conflicts, plain,
   childMap, childList, childText, childCounter, childSet, childRegister, someHandle, wrongHandle,
   total, has, members, current, registerConflicts, registerList, hash, hashWithMessage, json,
-  all, imported, branch, keyedBranch, view, web, persisted,
+  all, imported, branch, keyedBranch, view, web, persisted, tabsRoom, tabsSelf, tabsPeers,
+  minimal, rtcPeers, rtcSelf, manual,
 };

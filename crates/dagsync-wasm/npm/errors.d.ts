@@ -28,6 +28,9 @@ export type DagsyncErrorCode =
   | "no-randomness"
   /** The document's own history could not be replayed (a bug: please report it). */
   | "internal"
+  /** A network could not do what was asked (an API the browser lacks, a refused connection, a
+   * network not started or closed). */
+  | "network"
   | (string & {});
 
 /** The error every dagsync call throws: a real `Error` with a stable `code`. */

@@ -46,6 +46,9 @@ pub enum ErrorCode {
     NoRandomness,
     /// The document's own history could not be replayed (a bug: please report it).
     Internal,
+    /// A network could not do what was asked: an API the browser lacks, a connection it
+    /// refused, a network not started or closed.
+    Network,
 }
 
 impl ErrorCode {
@@ -66,6 +69,7 @@ impl ErrorCode {
             ErrorCode::Busy => "busy",
             ErrorCode::NoRandomness => "no-randomness",
             ErrorCode::Internal => "internal",
+            ErrorCode::Network => "network",
         }
     }
 }

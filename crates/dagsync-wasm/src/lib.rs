@@ -4,8 +4,10 @@
 //! file per exported type: `doc.rs` (`Doc`), `text.rs`, `list.rs`, `map.rs`, `counter.rs`,
 //! `set.rs`, `register.rs` (container handles), `history.rs` (history and time travel), `sync.rs`
 //! (`SyncState` and sync messages),
-//! `network.rs` (the repo–network contract), `events.rs` (change events), `values.rs` (JS ↔ core values), `error.rs` (`DagsyncError`).
+//! `network.rs` (the repo–network contract), `broadcast_network.rs` (`BroadcastChannelNetwork`),
+//! `webrtc_network.rs` (`WebRtcNetwork`), `events.rs` (change events), `values.rs` (JS ↔ core values), `error.rs` (`DagsyncError`).
 
+mod broadcast_network;
 mod counter;
 mod doc;
 mod error;
@@ -19,7 +21,9 @@ mod set;
 mod sync;
 mod text;
 mod values;
+mod webrtc_network;
 
+pub use broadcast_network::BroadcastChannelNetwork;
 pub use counter::CounterHandle;
 pub use doc::Doc;
 pub use error::{BindingError, ErrorCode};
@@ -29,6 +33,7 @@ pub use register::RegisterHandle;
 pub use set::SetHandle;
 pub use sync::SyncState;
 pub use text::TextHandle;
+pub use webrtc_network::WebRtcNetwork;
 
 use wasm_bindgen::prelude::*;
 

@@ -4,7 +4,9 @@
 //! transports.
 //!
 //! A JS network object is a wasm-bindgen class holding an `Rc<dyn Network>`; it registers that
-//! with [`register`] when constructed, and the repo finds it again with [`from_js`].
+//! with [`register`] when constructed, and the repo finds it again with [`from_js`]. The
+//! transports themselves (and [`NetworkEvent`]) live in the `dagsync-webrtc` crate;
+//! `broadcast_network.rs` and `webrtc_network.rs` are their JS classes.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -14,43 +16,29 @@ use wasm_bindgen::prelude::*;
 
 use crate::error::{BindingError, ErrorCode};
 
+pub use dagsync_webrtc::NetworkEvent;
+
 /// The JS property holding a network object's registry key.
 const KEY_PROPERTY: &str = "__dagsyncNetwork";
 
-/// What a network tells the repo.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NetworkEvent {
-    /// A peer became reachable; frames to it must be at most `max_frame` bytes.
-    PeerConnected {
-        /// The peer, unique within this network.
-        peer: String,
-        /// The largest frame the link carries.
-        max_frame: usize,
-    },
-    /// A peer is gone (closed, failed, or timed out).
-    PeerDisconnected {
-        /// The peer.
-        peer: String,
-    },
-    /// A frame arrived from a connected peer.
-    Frame {
-        /// The peer.
-        peer: String,
-        /// The frame's bytes.
-        bytes: Vec<u8>,
-    },
-}
-
 /// A transport the repo syncs over.
+///
+/// A network delivers events only from browser callbacks (messages, timers, promises), never
+/// from inside one of these methods, so the repo's event handler may call them.
 pub trait Network {
     /// A short name of the transport ("broadcast-channel", "webrtc"), shown with peers.
     fn kind(&self) -> &'static str;
-    /// Starts connecting; every later event goes to `events` (until [`Network::close`]).
+    /// Starts connecting; every later event goes to `events` (until [`Network::close`]). A
+    /// network serves one repo at a time: starting a started one is an `invalid-argument`
+    /// error; a closed one starts again.
     fn start(&self, events: Rc<dyn Fn(NetworkEvent)>) -> Result<(), BindingError>;
     /// Sends one frame to a connected peer (dropped if the peer is gone: the repo's sync
     /// retries make up for lost frames).
     fn send(&self, peer: &str, frame: &[u8]);
-    /// Disconnects every peer and releases every callback.
+    /// Drops one peer — a misbehaving one, whose frames the repo refused — and refuses it
+    /// from now on. No [`NetworkEvent::PeerDisconnected`] follows (the repo knows).
+    fn disconnect(&self, peer: &str);
+    /// Disconnects every peer and releases every callback; no event follows.
     fn close(&self);
 }
 
@@ -73,6 +61,33 @@ pub fn register(network: Rc<dyn Network>) -> u32 {
     key
 }
 
+/// A network's place in the registry, held by its JS object: unregistered when the object is
+/// freed (a repo that started the network keeps its own reference).
+#[derive(Debug)]
+pub struct Registration {
+    key: u32,
+}
+
+impl Registration {
+    /// Registers `network`.
+    pub fn new(network: Rc<dyn Network>) -> Registration {
+        Registration {
+            key: register(network),
+        }
+    }
+
+    /// The key, which the JS object exposes as `__dagsyncNetwork`.
+    pub fn key(&self) -> u32 {
+        self.key
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        unregister(self.key);
+    }
+}
+
 /// Forgets the network registered under `key`.
 pub fn unregister(key: u32) {
     NETWORKS.with(|n| n.borrow_mut().remove(&key));
@@ -91,4 +106,38 @@ pub fn from_js(object: &JsValue) -> Result<Rc<dyn Network>, BindingError> {
     NETWORKS
         .with(|n| n.borrow().get(&(key as u32)).cloned())
         .ok_or_else(not_a_network)
+}
+
+impl From<dagsync_webrtc::NetworkError> for BindingError {
+    fn from(err: dagsync_webrtc::NetworkError) -> Self {
+        use dagsync_webrtc::NetworkError as E;
+        let code = match err {
+            E::InvalidConfig(_) | E::BadSignal(_) | E::AlreadyStarted => ErrorCode::InvalidArgument,
+            _ => ErrorCode::Network,
+        };
+        BindingError::new(code, err.to_string())
+    }
+}
+
+/// Every transport of `dagsync-webrtc` is a network.
+impl<T: dagsync_webrtc::Transport> Network for T {
+    fn kind(&self) -> &'static str {
+        dagsync_webrtc::Transport::kind(self)
+    }
+
+    fn start(&self, events: Rc<dyn Fn(NetworkEvent)>) -> Result<(), BindingError> {
+        Ok(dagsync_webrtc::Transport::start(self, events)?)
+    }
+
+    fn send(&self, peer: &str, frame: &[u8]) {
+        dagsync_webrtc::Transport::send(self, peer, frame);
+    }
+
+    fn disconnect(&self, peer: &str) {
+        dagsync_webrtc::Transport::disconnect(self, peer);
+    }
+
+    fn close(&self) {
+        dagsync_webrtc::Transport::close(self);
+    }
 }

@@ -1,0 +1,73 @@
+// Shared by the network tests (tests/e2e/net.spec.ts) and the network bench
+// (tests/bench/net.mjs): the test page served on 127.0.0.1, and `dagsync-signal` started on a
+// free port (and stopped at the end).
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { serve } from "../../../www/serve.mjs";
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+
+/** The signaling server binary: $DAGSYNC_SIGNAL, or the debug build in the target folder. */
+export function signalBinary() {
+  const target =
+    process.env.CARGO_TARGET_DIR ?? fileURLToPath(new URL("../../../target", import.meta.url));
+  return process.env.DAGSYNC_SIGNAL ?? `${target}/debug/dagsync-signal`;
+}
+
+/** Starts `dagsync-signal` on `port` (0: a free one); resolves to { process, url }. */
+async function startSignal(port) {
+  const child = spawn(signalBinary(), ["--host", "127.0.0.1", "--port", String(port)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const url = await new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`dagsync-signal did not start: ${out}`)), 10_000);
+    child.once("error", reject);
+    child.stdout.on("data", (chunk) => {
+      out += chunk.toString();
+      const match = out.match(/signaling: (ws:\/\/[^\s)]+)/);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+  });
+  return { process: child, url };
+}
+
+async function stopSignal(signal) {
+  if (signal.process.exitCode === null) {
+    const exited = new Promise((done) => signal.process.once("exit", done));
+    signal.process.kill("SIGTERM");
+    await exited;
+  }
+}
+
+/** Serves the page and starts the signaling server: { pageUrl, signalUrl, restartSignal(),
+ * stop() }. */
+export async function startHarness() {
+  const { server, url } = await serve(here, 0);
+  let signal = await startSignal(0);
+  const signalUrl = signal.url;
+  return {
+    pageUrl: url,
+    signalUrl,
+    /** Stops the signaling server and starts a new one on the same port. */
+    async restartSignal() {
+      await stopSignal(signal);
+      signal = await startSignal(new URL(signalUrl).port);
+    },
+    async stop() {
+      await stopSignal(signal);
+      await new Promise((done) => server.close(done));
+    },
+  };
+}
+
+/** Opens the test page in `context` and waits for the driver to load. */
+export async function openPage(context, harness) {
+  const page = await context.newPage();
+  await page.goto(harness.pageUrl);
+  await page.waitForFunction(() => window.ready === true);
+  return page;
+}
