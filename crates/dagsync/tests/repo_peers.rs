@@ -310,3 +310,45 @@ impl Storage for SharedDisk {
         self.0.borrow_mut().save_sync_state(doc, peer, state)
     }
 }
+
+#[test]
+fn a_peer_back_under_another_transport_id_resumes_where_it_left() {
+    // Transports name a device anew after a reload; the handshake names its actor, and the
+    // stored sync states follow the actor.
+    let disk = SharedDisk::default();
+    let mut a = Repo::with_identity(identity(1), Box::new(disk.clone()), RepoConfig::default())
+        .expect("memory storage");
+    let mut b = signed_repo(2);
+    let x = a.create().expect("create");
+    for i in 0..3_000 {
+        a.change(&x, |d| d.get_text("t").insert(0, &format!("{i} ")))
+            .expect("doc")
+            .expect("edit");
+    }
+    let mut first = 0;
+    a.connect(PeerId::from("b")).expect("connect");
+    b.connect(PeerId::from("a")).expect("connect");
+    pump_with(&mut a, &mut b, ("a", "b"), |_, f| first += f.len());
+    a.disconnect(&PeerId::from("b")).expect("disconnect");
+    b.disconnect(&PeerId::from("a")).expect("disconnect");
+    // a restarts from its storage; b comes back as "b-after-reload" and b made one edit.
+    let mut a =
+        Repo::with_identity(identity(1), Box::new(disk), RepoConfig::default()).expect("reload");
+    b.change(&x, |d| d.get_text("t").insert(0, "new "))
+        .expect("doc")
+        .expect("edit");
+    let mut resumed = 0;
+    a.connect(PeerId::from("b-after-reload")).expect("connect");
+    b.connect(PeerId::from("a")).expect("connect");
+    let errors = pump_with(&mut a, &mut b, ("a", "b-after-reload"), |_, f| {
+        resumed += f.len()
+    });
+    assert_eq!(errors, vec![]);
+    assert_eq!(text(&mut a, &x), text(&mut b, &x));
+    assert!(text(&mut a, &x).starts_with("new "));
+    // Keyed by transport id, the states would be lost and this a full resync again.
+    assert!(
+        resumed * 10 < first,
+        "resumed {resumed} B vs first {first} B"
+    );
+}

@@ -203,6 +203,8 @@ fn a_revoked_writers_later_change_is_refused_everywhere() {
             .expect("empty");
     }
     sim.set_faulty(4, Misbehaviour::Honest);
+    // Everyone learns of the grants before writing.
+    converge(&mut sim, 5_000);
     edits(&mut sim, 0..5, 20);
     converge(&mut sim, 10_000);
     // The owner revokes node 4, which learns of it, then signs a change made after it.

@@ -435,11 +435,25 @@ impl Repo {
         );
         self.events
             .push_back(RepoEvent::PeerConnected(peer.clone()));
-        if let Some(nonce) = nonce {
-            let actor = self.actor();
-            self.send(&peer, &RepoMessage::Hello { actor, nonce });
+        match nonce {
+            Some(nonce) => {
+                // Documents are offered once the handshake completes (or the peer shows it
+                // has no identity by sending something else first).
+                let actor = self.actor();
+                self.send(&peer, &RepoMessage::Hello { actor, nonce });
+                Ok(())
+            }
+            None => self.start_peer(&peer),
         }
-        self.offer_docs(&peer)?;
+    }
+
+    /// Offers `peer` our documents and presence, once.
+    pub(super) fn start_peer(&mut self, peer: &PeerId) -> Result<(), RepoError> {
+        match self.peers.get_mut(peer) {
+            Some(p) if !p.started => p.started = true,
+            _ => return Ok(()),
+        }
+        self.offer_docs(peer)?;
         // The new peer has none of our presence deltas' bases: the next message is full.
         for presence in self.presence.values_mut() {
             if presence.is_set() {
@@ -448,6 +462,15 @@ impl Repo {
         }
         self.flush_presence();
         Ok(())
+    }
+
+    /// Where the sync states with `peer` are stored: under the actor it proved to be, so a
+    /// reconnect under another transport id resumes; under its transport id otherwise.
+    fn state_key(&self, peer: &PeerId) -> PeerId {
+        match self.peer_actor(peer) {
+            Some(actor) => PeerId(format!("actor:{}", actor.to_hex())),
+            None => peer.clone(),
+        }
     }
 
     /// Announces to `peer` the documents shared with it and starts syncing them.
@@ -482,12 +505,13 @@ impl Repo {
 
     /// A peer disconnected: store its sync states and forget the session.
     pub fn disconnect(&mut self, peer: &PeerId) -> Result<(), RepoError> {
+        let key = self.state_key(peer);
         let Some(p) = self.peers.remove(peer) else {
             return Ok(());
         };
         for (id, session) in p.sessions {
             self.storage
-                .save_sync_state(&id, peer, session.state.encode())?;
+                .save_sync_state(&id, &key, session.state.encode())?;
         }
         self.outbox.retain(|(to, _)| to != peer);
         self.events
@@ -545,6 +569,11 @@ impl Repo {
             peer: peer.clone(),
             source,
         })?;
+        if !matches!(message, RepoMessage::Hello { .. } | RepoMessage::Proof(_)) {
+            // A peer that talks without a handshake has no identity (or its handshake got
+            // reordered behind): sync with it unproven.
+            self.start_peer(peer)?;
+        }
         match message {
             RepoMessage::Hello { actor, nonce } => self.receive_hello(peer, actor, &nonce),
             RepoMessage::Proof(signature) => self.receive_proof(peer, &signature),
@@ -633,7 +662,8 @@ impl Repo {
         let state = session.state.encode();
         let changed = doc.heads() != before;
         drop(doc);
-        self.storage.save_sync_state(id, peer, state)?;
+        let key = self.state_key(peer);
+        self.storage.save_sync_state(id, &key, state)?;
         Ok(changed)
     }
 
@@ -762,7 +792,7 @@ impl Repo {
         if exists || !self.peers.contains_key(peer) {
             return Ok(());
         }
-        let stored = self.storage.load_sync_state(id, peer)?;
+        let stored = self.storage.load_sync_state(id, &self.state_key(peer))?;
         let mut state = match self.seed {
             Some(seed) => {
                 self.sessions_started += 1;
@@ -816,12 +846,13 @@ impl Repo {
         Ok(())
     }
 
-    /// The connected peers document `id` is shared with, but `except`.
-    fn peers_sharing(&self, id: &DocId, except: Option<&PeerId>) -> Vec<PeerId> {
+    /// The connected peers document `id` is shared with (once their handshake is done), but
+    /// `except`.
+    pub(super) fn peers_sharing(&self, id: &DocId, except: Option<&PeerId>) -> Vec<PeerId> {
         self.peers
-            .keys()
-            .filter(|p| Some(*p) != except && self.shares(p, id))
-            .cloned()
+            .iter()
+            .filter(|(p, peer)| peer.started && Some(*p) != except && self.shares(p, id))
+            .map(|(p, _)| p.clone())
             .collect()
     }
 

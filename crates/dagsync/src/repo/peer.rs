@@ -53,6 +53,10 @@ pub(super) struct Peer {
     /// Frames to this peer are at most this many bytes.
     pub(super) max_frame: usize,
     pub(super) handshake: Handshake,
+    /// Whether documents were offered to it. A repo with an identity waits for the
+    /// handshake first, so sessions resume from the sync states stored under the peer's
+    /// actor (a transport names the same device differently after a reload).
+    pub(super) started: bool,
     /// Messages from this peer refused so far.
     pub(super) faults: u32,
 }
@@ -74,6 +78,7 @@ impl Peer {
                 },
                 None => Handshake::Off,
             },
+            started: false,
             faults: 0,
         }
     }

@@ -62,12 +62,20 @@ impl Repo {
     /// Sends every presence message that is due to the peers of its document.
     pub(super) fn flush_presence(&mut self) {
         let now = self.now;
-        let due: Vec<(DocId, Vec<u8>)> = self
+        // Documents nobody would hear about keep their changes for later (a message polled
+        // now would be lost, and the peers' next full state would wait for the throttle).
+        let heard: Vec<DocId> = self
             .presence
-            .iter_mut()
-            .filter(|(_, p)| p.is_set())
-            .filter_map(|(id, p)| p.poll_message(now).map(|m| (*id, m)))
+            .keys()
+            .filter(|id| !self.peers_sharing(id, None).is_empty())
+            .copied()
             .collect();
+        let mut due = Vec::new();
+        for id in heard {
+            if let Some(p) = self.presence.get_mut(&id).filter(|p| p.is_set()) {
+                due.extend(p.poll_message(now).map(|m| (id, m)));
+            }
+        }
         for (id, message) in due {
             self.send_presence(&id, message, None);
         }

@@ -118,9 +118,9 @@ impl Repo {
             actor,
         });
         if self.banned_actors.contains(&actor) {
-            self.ban_peer(peer)?;
+            return self.ban_peer(peer);
         }
-        Ok(())
+        self.start_peer(peer)
     }
 
     /// A fresh handshake challenge.
