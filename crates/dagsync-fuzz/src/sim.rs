@@ -375,7 +375,7 @@ impl Sim {
         }
         let mut first: Option<(Vec<dagsync::ChangeHash>, String)> = None;
         for i in 0..self.nodes.len() {
-            let Some(d) = self.nodes[i].repo.doc_mut(&doc) else {
+            let Some(mut d) = self.nodes[i].repo.doc_mut(&doc) else {
                 return Err(format!("p{i} does not have the document"));
             };
             let heads = d.heads();
@@ -402,7 +402,7 @@ impl Sim {
         let doc = self.doc;
         let mut out = String::new();
         for i in 0..self.nodes.len() {
-            let heads = self.nodes[i].repo.doc_mut(&doc).map(|d| d.heads());
+            let heads = self.nodes[i].repo.doc_mut(&doc).map(|mut d| d.heads());
             let _ = writeln!(out, "p{i}: heads {heads:?}");
             for p in self.nodes[i].repo.peers() {
                 if let Some(state) = self.nodes[i].repo.sync_state(&p, &doc) {

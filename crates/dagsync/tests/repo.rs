@@ -3,36 +3,12 @@
 use dagsync::repo::{DocId, MemoryStorage, PeerId, Repo, RepoError, RepoEvent, Storage};
 use dagsync::{ActorId, Doc, SyncError, SyncState};
 
+#[path = "common/repos.rs"]
+mod repos;
+use repos::{pump, text};
+
 fn repo(n: u8) -> Repo {
     Repo::new(ActorId([n; 32]), Box::new(MemoryStorage::new())).expect("memory storage")
-}
-
-/// Moves frames between two repos (named "a" and "b" on each other's side) until both are
-/// quiet; returns the bytes moved.
-fn pump(a: &mut Repo, b: &mut Repo) -> usize {
-    let mut bytes = 0;
-    loop {
-        let mut moved = false;
-        while let Some((_, frame)) = a.poll_frame() {
-            bytes += frame.len();
-            b.receive(&PeerId::from("a"), &frame).expect("valid frame");
-            moved = true;
-        }
-        while let Some((_, frame)) = b.poll_frame() {
-            bytes += frame.len();
-            a.receive(&PeerId::from("b"), &frame).expect("valid frame");
-            moved = true;
-        }
-        if !moved {
-            return bytes;
-        }
-    }
-}
-
-fn text(repo: &mut Repo, id: &DocId) -> String {
-    repo.doc_mut(id)
-        .map(|d| d.get_text("t").to_string())
-        .unwrap_or_default()
 }
 
 #[test]
@@ -116,7 +92,7 @@ fn storage_is_compacted_and_reloads() {
         }
     }
     let mut b = Repo::new(ActorId([1; 32]), Box::new(storage)).expect("reload");
-    let doc = b.doc_mut(&x).expect("doc");
+    let mut doc = b.doc_mut(&x).expect("doc");
     assert_eq!(
         doc.get_map("m").get("k"),
         Some(dagsync::Item::Value(99i64.into()))

@@ -63,6 +63,12 @@ impl Identity {
     pub fn sign(&self, hash: &ChangeHash) -> Signature {
         Signature(self.key.sign(&signed_message(hash)).to_bytes())
     }
+
+    /// Signs `body` for the purpose named by `domain` (a tag that no other kind of signed
+    /// message uses, so a signature of one kind is never valid as another).
+    pub fn sign_message(&self, domain: &[u8], body: &[u8]) -> Signature {
+        Signature(self.key.sign(&tagged(domain, body)).to_bytes())
+    }
 }
 
 impl fmt::Debug for Identity {
@@ -79,6 +85,24 @@ pub fn verify_signature(actor: &ActorId, hash: &ChangeHash, signature: &Signatur
     };
     let signature = ed25519_dalek::Signature::from_bytes(&signature.0);
     key.verify_strict(&signed_message(hash), &signature).is_ok()
+}
+
+/// Whether `signature` is `actor`'s [`Identity::sign_message`] of `body` under `domain`.
+pub fn verify_message(actor: &ActorId, domain: &[u8], body: &[u8], signature: &Signature) -> bool {
+    let Ok(key) = VerifyingKey::from_bytes(&actor.0) else {
+        return false;
+    };
+    let signature = ed25519_dalek::Signature::from_bytes(&signature.0);
+    key.verify_strict(&tagged(domain, body), &signature).is_ok()
+}
+
+/// `domain`, a zero byte, then `body`.
+fn tagged(domain: &[u8], body: &[u8]) -> Vec<u8> {
+    let mut message = Vec::with_capacity(domain.len() + 1 + body.len());
+    message.extend_from_slice(domain);
+    message.push(0);
+    message.extend_from_slice(body);
+    message
 }
 
 #[cfg(test)]

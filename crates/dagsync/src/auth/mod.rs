@@ -12,4 +12,4 @@ mod identity;
 pub use acl::{Role, ACL_ROOT};
 pub(crate) use coverage::Coverage;
 pub use encryption::{CryptoError, DocumentKey, ENCRYPTED_ROOT};
-pub use identity::{verify_signature, Identity, IdentityError};
+pub use identity::{verify_message, verify_signature, Identity, IdentityError};

@@ -5,22 +5,43 @@
 //! and synced, changes are synced on connect and after every local change, and changes
 //! received from one peer are passed on to the others, so they travel along any connected
 //! topology.
+//!
+//! A repo with an identity ([`Repo::with_identity`]) signs its documents' changes and opens
+//! every connection with a handshake: each side sends its actor and a random challenge, and
+//! answers the other's challenge with a signature, so each knows which actor the other is
+//! ([`RepoEvent::PeerAuthenticated`]). Refused messages are reported as
+//! [`RepoEvent::Fault`]s; a peer with too many of them, or an actor banned with
+//! [`Repo::ban`], is disconnected ([`RepoEvent::PeerBanned`]).
 
+mod faults;
 mod id;
+mod peer;
 mod storage;
 mod wire;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::cell::{Ref, RefCell, RefMut};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::rc::Rc;
 
 use crate::actor::ActorId;
+use crate::auth::Identity;
 use crate::clock::VersionVector;
 use crate::doc::Doc;
 use crate::error::DecodeError;
-use crate::sync::{split_frames, Reassembler, SyncError, SyncState, DEFAULT_MAX_FRAME};
+use crate::sync::{split_frames, SyncError, SyncState, DEFAULT_MAX_FRAME};
 
+pub use faults::PeerFault;
 pub use id::{DocId, ParseDocIdError, PeerId};
+use peer::{Handshake, Peer, Session};
 pub use storage::{MemoryStorage, Storage, StorageError};
 use wire::RepoMessage;
+
+/// A document shared between the repo and whoever edits it (such as the JS `Doc` object).
+/// Edits made through it directly are stored and synced by [`Repo::local_change`].
+pub type DocCell = Rc<RefCell<Doc>>;
+
+/// Frames are never made smaller than this, whatever a link claims.
+const MIN_FRAME: usize = 256;
 
 /// The retry wait doubles with each retry that brings no news, up to `2^MAX_BACKOFF_SHIFT`
 /// times [`RepoConfig::retry_after_ms`].
@@ -71,6 +92,19 @@ pub enum RepoError {
     /// A peer offered a document, but the repo holds [`RepoConfig::max_docs`] already.
     #[error("peer {0} offered a document beyond the limit of documents")]
     TooManyDocs(PeerId),
+    /// A peer's handshake failed: its proof does not verify for the actor it claims, or
+    /// came without a claim.
+    #[error("peer {0} failed the handshake")]
+    Handshake(PeerId),
+    /// The peer (or the actor it proved to be) is banned.
+    #[error("peer {0} is banned")]
+    Banned(PeerId),
+    /// The document is borrowed elsewhere (through its [`DocCell`]) during a repo call.
+    #[error("document {0} is in use")]
+    DocBusy(DocId),
+    /// No secure randomness for a handshake challenge.
+    #[error("no secure random source: {0}")]
+    NoRandomness(String),
 }
 
 /// Something that happened in a [`Repo`], for the app to react to.
@@ -85,6 +119,28 @@ pub enum RepoEvent {
     DocAdded(DocId),
     /// Changes from a peer were applied to a document.
     DocChanged(DocId),
+    /// A peer proved, in the handshake, that it holds the key of `actor`.
+    PeerAuthenticated {
+        /// The peer.
+        peer: PeerId,
+        /// Its actor (public key).
+        actor: ActorId,
+    },
+    /// A peer sent something refused (its documents are unchanged by it).
+    Fault {
+        /// The peer.
+        peer: PeerId,
+        /// What it did.
+        fault: PeerFault,
+    },
+    /// A peer was disconnected and is refused from now on: banned with [`Repo::ban`] or
+    /// [`Repo::ban_peer`], or after [`RepoConfig::max_faults`] faults.
+    PeerBanned {
+        /// The peer.
+        peer: PeerId,
+        /// The actor it proved to be, if it did.
+        actor: Option<ActorId>,
+    },
 }
 
 /// Settings of a [`Repo`].
@@ -98,6 +154,9 @@ pub struct RepoConfig {
     /// At most this many documents in the repo: documents peers announce or sync beyond it
     /// are refused ([`RepoError::TooManyDocs`]), so a peer cannot fill memory with empty ones.
     pub max_docs: usize,
+    /// A peer is banned after this many refused messages (malformed, invalid changes, failed
+    /// handshakes).
+    pub max_faults: u32,
 }
 
 impl Default for RepoConfig {
@@ -106,6 +165,7 @@ impl Default for RepoConfig {
             max_frame: DEFAULT_MAX_FRAME,
             retry_after_ms: 2_000,
             max_docs: 100_000,
+            max_faults: 32,
         }
     }
 }
@@ -131,48 +191,50 @@ pub struct RepoStats {
 
 /// A document with what of it is stored.
 struct Entry {
-    doc: Doc,
+    doc: DocCell,
     saved: VersionVector,
     chunks: usize,
 }
 
-impl Entry {
-    /// A new, empty document of `actor`, nothing stored yet.
-    fn new(actor: ActorId) -> Entry {
+/// Who the repo's documents belong to: an actor, and its key pair when changes are signed.
+#[derive(Clone, Debug)]
+enum Owner {
+    Actor(ActorId),
+    Identity(Identity),
+}
+
+impl Owner {
+    fn actor(&self) -> ActorId {
+        match self {
+            Owner::Actor(actor) => *actor,
+            Owner::Identity(identity) => identity.actor(),
+        }
+    }
+
+    /// A new, empty document of this owner, nothing stored yet.
+    fn new_entry(&self) -> Entry {
+        let doc = match self {
+            Owner::Actor(actor) => Doc::new(*actor),
+            Owner::Identity(identity) => Doc::with_identity(identity.clone()),
+        };
         Entry {
-            doc: Doc::new(actor),
+            doc: Rc::new(RefCell::new(doc)),
             saved: VersionVector::new(),
             chunks: 0,
         }
     }
 }
 
-/// One document's sync with one peer.
-struct Session {
-    state: SyncState,
-    /// When we last sent a message (milliseconds, [`Repo::tick`] time).
-    last_sent: u64,
-    /// When we last received one.
-    last_heard: u64,
-    /// Retries since the peer's heads last changed (the wait doubles with each, up to 8×).
-    retries: u32,
-}
-
-/// A connected peer.
-struct Peer {
-    sessions: BTreeMap<DocId, Session>,
-    reassembler: Reassembler,
-    next_message_id: u64,
-}
-
 /// Many documents, their storage and their peers, driven by events (sans-IO).
 ///
 /// ```
-/// use dagsync::repo::{MemoryStorage, PeerId, Repo};
-/// use dagsync::ActorId;
+/// use dagsync::auth::Identity;
+/// use dagsync::repo::{MemoryStorage, PeerId, Repo, RepoConfig};
 ///
-/// let mut alice = Repo::new(ActorId([1; 32]), Box::new(MemoryStorage::new()))?;
-/// let mut bob = Repo::new(ActorId([2; 32]), Box::new(MemoryStorage::new()))?;
+/// let config = RepoConfig::default();
+/// let alice_key = Identity::from_secret_key([1; 32]);
+/// let mut alice = Repo::with_identity(alice_key, Box::new(MemoryStorage::new()), config)?;
+/// let mut bob = Repo::with_identity(Identity::from_secret_key([2; 32]), Box::new(MemoryStorage::new()), config)?;
 /// let id = alice.create()?;
 /// alice.change(&id, |doc| doc.get_text("t").insert(0, "hi"))??;
 /// alice.connect(PeerId::from("bob"))?;
@@ -190,20 +252,25 @@ struct Peer {
 ///     }
 ///     if !moved { break; }
 /// }
-/// let text = bob.doc_mut(&id).map(|d| d.get_text("t").to_string());
+/// let text = bob.doc_mut(&id).map(|mut d| d.get_text("t").to_string());
 /// assert_eq!(text.as_deref(), Some("hi"));
+/// // The handshake told each side who the other is.
+/// assert_eq!(bob.peer_actor(&PeerId::from("alice")), Some(alice.actor()));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Repo {
-    actor: ActorId,
+    owner: Owner,
     storage: Box<dyn Storage>,
     docs: BTreeMap<DocId, Entry>,
     peers: BTreeMap<PeerId, Peer>,
+    banned_actors: BTreeSet<ActorId>,
+    banned_peers: BTreeSet<PeerId>,
     outbox: VecDeque<(PeerId, Vec<u8>)>,
     events: VecDeque<RepoEvent>,
     config: RepoConfig,
     now: u64,
-    /// Seeds sync-state salts deterministically (simulations), or `None` for real randomness.
+    /// Seeds sync-state salts and handshake challenges deterministically (simulations), or
+    /// `None` for real randomness.
     seed: Option<u64>,
     sessions_started: u64,
     stats: RepoStats,
@@ -212,7 +279,7 @@ pub struct Repo {
 impl std::fmt::Debug for Repo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Repo")
-            .field("actor", &self.actor)
+            .field("actor", &self.owner.actor())
             .field("docs", &self.docs.len())
             .field("peers", &self.peers.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
@@ -220,8 +287,8 @@ impl std::fmt::Debug for Repo {
 }
 
 impl Repo {
-    /// A repo whose local edits are attributed to `actor`, holding every document `storage`
-    /// has.
+    /// A repo whose local edits are attributed to `actor` (unsigned, no handshake), holding
+    /// every document `storage` has.
     pub fn new(actor: ActorId, storage: Box<dyn Storage>) -> Result<Repo, RepoError> {
         Repo::with_config(actor, storage, RepoConfig::default())
     }
@@ -232,11 +299,31 @@ impl Repo {
         storage: Box<dyn Storage>,
         config: RepoConfig,
     ) -> Result<Repo, RepoError> {
+        Repo::open(Owner::Actor(actor), storage, config)
+    }
+
+    /// A repo whose documents are signed by `identity` (and require remote changes to be
+    /// authenticated), which proves its identity to every peer and learns theirs.
+    pub fn with_identity(
+        identity: Identity,
+        storage: Box<dyn Storage>,
+        config: RepoConfig,
+    ) -> Result<Repo, RepoError> {
+        Repo::open(Owner::Identity(identity), storage, config)
+    }
+
+    fn open(
+        owner: Owner,
+        storage: Box<dyn Storage>,
+        config: RepoConfig,
+    ) -> Result<Repo, RepoError> {
         let mut repo = Repo {
-            actor,
+            owner,
             storage,
             docs: BTreeMap::new(),
             peers: BTreeMap::new(),
+            banned_actors: BTreeSet::new(),
+            banned_peers: BTreeSet::new(),
             outbox: VecDeque::new(),
             events: VecDeque::new(),
             config,
@@ -246,37 +333,35 @@ impl Repo {
             stats: RepoStats::default(),
         };
         for id in repo.storage.doc_ids()? {
-            let mut doc = Doc::new(actor);
+            let mut entry = repo.owner.new_entry();
             let chunks = repo.storage.load_chunks(&id)?;
-            for chunk in &chunks {
-                doc.import_changes(chunk)
-                    .map_err(|e| StorageError::Corrupt {
-                        doc: id,
-                        reason: e.to_string(),
-                    })?;
+            {
+                let mut doc = entry.doc.borrow_mut();
+                for chunk in &chunks {
+                    doc.import_changes(chunk)
+                        .map_err(|e| StorageError::Corrupt {
+                            doc: id,
+                            reason: e.to_string(),
+                        })?;
+                }
+                entry.saved = doc.version().clone();
             }
-            let saved = doc.version().clone();
-            repo.docs.insert(
-                id,
-                Entry {
-                    doc,
-                    saved,
-                    chunks: chunks.len(),
-                },
-            );
+            entry.chunks = chunks.len();
+            repo.docs.insert(id, entry);
         }
         Ok(repo)
     }
 
-    /// Derives the Bloom filter salts of every sync session from `seed` instead of real
-    /// randomness: deterministic simulations only (predictable salts can be mined against).
+    /// Derives the Bloom filter salts of every sync session and the handshake challenges from
+    /// `seed` instead of real randomness: deterministic simulations only (predictable salts
+    /// can be mined against, predictable challenges replayed).
     pub fn set_deterministic_salts(&mut self, seed: u64) {
         self.seed = Some(seed);
     }
 
     /// The actor local edits are attributed to.
     pub fn actor(&self) -> ActorId {
-        self.actor
+        self.owner.actor()
     }
 
     /// Gives back the storage (a simulated restart hands it to a new repo).
@@ -296,7 +381,7 @@ impl Repo {
         if self.docs.contains_key(&id) {
             return Ok(());
         }
-        self.docs.insert(id, Entry::new(self.actor));
+        self.docs.insert(id, self.owner.new_entry());
         self.persist(&id)?;
         self.sync_doc_with_all(&id, None)?;
         Ok(())
@@ -307,15 +392,21 @@ impl Repo {
         self.docs.keys().copied().collect()
     }
 
-    /// A document.
-    pub fn doc(&self, id: &DocId) -> Option<&Doc> {
-        self.docs.get(id).map(|e| &e.doc)
+    /// A document (`None` if unknown or borrowed mutably through its [`DocCell`]).
+    pub fn doc(&self, id: &DocId) -> Option<Ref<'_, Doc>> {
+        self.docs.get(id)?.doc.try_borrow().ok()
     }
 
     /// A document, mutably, for reads that seal (such as `heads`). Edits should go through
-    /// [`Repo::change`], which stores and syncs them.
-    pub fn doc_mut(&mut self, id: &DocId) -> Option<&mut Doc> {
-        self.docs.get_mut(id).map(|e| &mut e.doc)
+    /// [`Repo::change`], or be followed by [`Repo::local_change`], which store and sync them.
+    pub fn doc_mut(&mut self, id: &DocId) -> Option<RefMut<'_, Doc>> {
+        self.docs.get(id)?.doc.try_borrow_mut().ok()
+    }
+
+    /// The document shared: edits made through it are stored and synced when
+    /// [`Repo::local_change`] is called.
+    pub fn doc_cell(&self, id: &DocId) -> Option<DocCell> {
+        self.docs.get(id).map(|e| Rc::clone(&e.doc))
     }
 
     /// Edits a document: runs `edit`, commits, stores the new changes and syncs them to every
@@ -325,12 +416,68 @@ impl Repo {
         id: &DocId,
         edit: impl FnOnce(&mut Doc) -> R,
     ) -> Result<R, RepoError> {
-        let entry = self.docs.get_mut(id).ok_or(RepoError::UnknownDoc(*id))?;
-        let result = edit(&mut entry.doc);
-        entry.doc.commit(None);
-        self.persist(id)?;
-        self.sync_doc_with_all(id, None)?;
+        let result = {
+            let mut doc = self.borrow_doc_mut(id)?;
+            edit(&mut doc)
+        };
+        self.local_change(id)?;
         Ok(result)
+    }
+
+    /// After edits made through the document's [`DocCell`]: commits pending operations,
+    /// stores the new changes and syncs them to every connected peer.
+    pub fn local_change(&mut self, id: &DocId) -> Result<(), RepoError> {
+        self.borrow_doc_mut(id)?.commit(None);
+        self.persist(id)?;
+        self.sync_doc_with_all(id, None)
+    }
+
+    /// Changes that someone else sharing the storage (another tab on the same database)
+    /// stored for document `id`: imports them (creating the document if new) without storing
+    /// them again, and passes them on to connected peers. Returns whether the document
+    /// changed.
+    pub fn merge_stored_chunk(&mut self, id: &DocId, chunk: &[u8]) -> Result<bool, RepoError> {
+        let added = !self.docs.contains_key(id);
+        if added {
+            self.docs.insert(*id, self.owner.new_entry());
+        }
+        let entry = self.docs.get_mut(id).ok_or(RepoError::UnknownDoc(*id))?;
+        let mut doc = entry
+            .doc
+            .try_borrow_mut()
+            .map_err(|_| RepoError::DocBusy(*id))?;
+        let all_stored = doc.version() == &entry.saved;
+        let before = doc.heads();
+        let imported = doc.import_changes(chunk);
+        let changed = doc.heads() != before;
+        if imported.is_ok() && all_stored {
+            // Everything held is stored now: ours before, theirs by them.
+            entry.saved = doc.version().clone();
+        }
+        drop(doc);
+        if let Err(e) = imported {
+            if added {
+                self.docs.remove(id);
+            }
+            return Err(StorageError::Corrupt {
+                doc: *id,
+                reason: e.to_string(),
+            }
+            .into());
+        }
+        if entry.chunks == 0 {
+            entry.chunks = 1;
+        }
+        if added {
+            self.events.push_back(RepoEvent::DocAdded(*id));
+        }
+        if changed {
+            self.events.push_back(RepoEvent::DocChanged(*id));
+        }
+        if added || changed {
+            self.sync_doc_with_all(id, None)?;
+        }
+        Ok(changed)
     }
 
     /// The sync state of document `id` with connected peer `peer`, once a session started.
@@ -343,22 +490,44 @@ impl Repo {
         self.peers.keys().cloned().collect()
     }
 
-    /// A peer connected: announce our documents and start syncing each of them (resuming
-    /// from the stored sync states).
+    /// The actor a connected peer proved to be in the handshake.
+    pub fn peer_actor(&self, peer: &PeerId) -> Option<ActorId> {
+        self.peers.get(peer)?.actor()
+    }
+
+    /// A peer connected: prove who we are (with an identity), announce our documents and
+    /// start syncing each of them (resuming from the stored sync states).
     pub fn connect(&mut self, peer: PeerId) -> Result<(), RepoError> {
+        self.connect_with_max_frame(peer, self.config.max_frame)
+    }
+
+    /// [`Repo::connect`] over a link that carries frames of at most `max_frame` bytes (at
+    /// least 256 are used).
+    pub fn connect_with_max_frame(
+        &mut self,
+        peer: PeerId,
+        max_frame: usize,
+    ) -> Result<(), RepoError> {
+        if self.banned_peers.contains(&peer) {
+            return Err(RepoError::Banned(peer));
+        }
         if self.peers.contains_key(&peer) {
             return Ok(());
         }
+        let nonce = match self.owner {
+            Owner::Identity(_) => Some(self.challenge()?),
+            Owner::Actor(_) => None,
+        };
         self.peers.insert(
             peer.clone(),
-            Peer {
-                sessions: BTreeMap::new(),
-                reassembler: Reassembler::default(),
-                next_message_id: 0,
-            },
+            Peer::new(max_frame.max(MIN_FRAME), nonce, self.now),
         );
         self.events
             .push_back(RepoEvent::PeerConnected(peer.clone()));
+        if let Some(nonce) = nonce {
+            let actor = self.actor();
+            self.send(&peer, &RepoMessage::Hello { actor, nonce });
+        }
         let ids = self.doc_ids();
         self.send(&peer, &RepoMessage::Announce(ids.clone()));
         for id in ids {
@@ -382,17 +551,66 @@ impl Repo {
         Ok(())
     }
 
+    /// Bans `actor`: every peer that proved to be it is disconnected, and any that does
+    /// later is disconnected as soon as its handshake completes.
+    pub fn ban(&mut self, actor: ActorId) -> Result<(), RepoError> {
+        self.banned_actors.insert(actor);
+        let peers: Vec<PeerId> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.actor() == Some(actor))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for peer in peers {
+            self.ban_peer(&peer)?;
+        }
+        Ok(())
+    }
+
+    /// Disconnects `peer` and refuses it from now on ([`RepoEvent::PeerBanned`]).
+    pub fn ban_peer(&mut self, peer: &PeerId) -> Result<(), RepoError> {
+        self.banned_peers.insert(peer.clone());
+        let actor = self.peers.get(peer).and_then(Peer::actor);
+        if self.peers.contains_key(peer) {
+            self.disconnect(peer)?;
+            self.events.push_back(RepoEvent::PeerBanned {
+                peer: peer.clone(),
+                actor,
+            });
+        }
+        Ok(())
+    }
+
+    /// The actors banned with [`Repo::ban`].
+    pub fn banned_actors(&self) -> impl Iterator<Item = &ActorId> {
+        self.banned_actors.iter()
+    }
+
     /// A frame arrived from `peer`. Once a message is complete it is handled: documents the
     /// peer announces are created, sync messages are applied (and the changes passed on to
     /// the other peers), replies are queued. A refused frame or message is an error for
-    /// that peer only; documents stay as they were.
+    /// that peer only, reported as a [`RepoEvent::Fault`]; documents stay as they were. A
+    /// peer with [`RepoConfig::max_faults`] faults is banned.
     pub fn receive(&mut self, peer: &PeerId, frame: &[u8]) -> Result<(), RepoError> {
+        if self.banned_peers.contains(peer) {
+            return Err(RepoError::Banned(peer.clone()));
+        }
         let result = self.receive_frame(peer, frame);
-        if matches!(
-            result,
-            Err(RepoError::Frame { .. } | RepoError::Malformed { .. } | RepoError::Sync { .. })
-        ) {
-            self.stats.refused += 1;
+        if let Err(error) = &result {
+            if let Some(fault) = PeerFault::of(error) {
+                self.stats.refused += 1;
+                self.events.push_back(RepoEvent::Fault {
+                    peer: peer.clone(),
+                    fault,
+                });
+                let faults = self.peers.get_mut(peer).map(|p| {
+                    p.faults += 1;
+                    p.faults
+                });
+                if faults.is_some_and(|n| n >= self.config.max_faults) {
+                    self.ban_peer(peer)?;
+                }
+            }
         }
         result
     }
@@ -419,11 +637,12 @@ impl Repo {
             source,
         })?;
         match message {
+            RepoMessage::Hello { actor, nonce } => self.receive_hello(peer, actor, &nonce),
+            RepoMessage::Proof(signature) => self.receive_proof(peer, &signature),
             RepoMessage::Announce(ids) => {
                 for id in ids {
                     if !self.docs.contains_key(&id) {
                         if self.docs.len() >= self.config.max_docs {
-                            self.stats.refused += 1;
                             return Err(RepoError::TooManyDocs(peer.clone()));
                         }
                         self.events.push_back(RepoEvent::DocAdded(id));
@@ -437,11 +656,10 @@ impl Repo {
                 // the message is accepted.
                 let added = !self.docs.contains_key(&id);
                 if added && self.docs.len() >= self.config.max_docs {
-                    self.stats.refused += 1;
                     return Err(RepoError::TooManyDocs(peer.clone()));
                 }
                 if added {
-                    self.docs.insert(id, Entry::new(self.actor));
+                    self.docs.insert(id, self.owner.new_entry());
                 }
                 let result = self.receive_sync(peer, &id, &message);
                 if added {
@@ -467,6 +685,62 @@ impl Repo {
         }
     }
 
+    /// The peer claims to be `actor` and challenges us with `nonce`: answer the challenge.
+    fn receive_hello(
+        &mut self,
+        peer: &PeerId,
+        actor: ActorId,
+        nonce: &[u8; 32],
+    ) -> Result<(), RepoError> {
+        let Owner::Identity(identity) = &self.owner else {
+            // Without an identity we can prove nothing; the peer syncs with us unproven.
+            return Ok(());
+        };
+        let proof = peer::prove(identity, nonce);
+        if let Some(Peer {
+            handshake: Handshake::Waiting { claimed, .. },
+            ..
+        }) = self.peers.get_mut(peer)
+        {
+            *claimed = Some(actor);
+        }
+        self.send(peer, &RepoMessage::Proof(proof));
+        Ok(())
+    }
+
+    /// The peer answered our challenge: check the answer against the actor it claimed.
+    fn receive_proof(
+        &mut self,
+        peer: &PeerId,
+        signature: &crate::dag::Signature,
+    ) -> Result<(), RepoError> {
+        let Some(p) = self.peers.get_mut(peer) else {
+            return Err(RepoError::UnknownPeer(peer.clone()));
+        };
+        let actor = match p.handshake {
+            // A repeated proof (our Hello was resent) changes nothing.
+            Handshake::Authenticated(_) => return Ok(()),
+            Handshake::Waiting {
+                nonce,
+                claimed: Some(claimed),
+                ..
+            } if peer::verify_proof(&claimed, &nonce, signature) => claimed,
+            _ => return Err(RepoError::Handshake(peer.clone())),
+        };
+        p.handshake = Handshake::Authenticated(actor);
+        for session in p.sessions.values_mut() {
+            session.state.set_authenticated_peer(actor);
+        }
+        self.events.push_back(RepoEvent::PeerAuthenticated {
+            peer: peer.clone(),
+            actor,
+        });
+        if self.banned_actors.contains(&actor) {
+            self.ban_peer(peer)?;
+        }
+        Ok(())
+    }
+
     /// Applies a sync message of document `id` (which exists) from `peer`; stores the sync
     /// state. Returns whether the document changed.
     fn receive_sync(
@@ -476,17 +750,19 @@ impl Repo {
         message: &[u8],
     ) -> Result<bool, RepoError> {
         self.ensure_session(peer, id)?;
-        let (Some(entry), Some(p)) = (self.docs.get_mut(id), self.peers.get_mut(peer)) else {
+        let (Some(entry), Some(p)) = (self.docs.get(id), self.peers.get_mut(peer)) else {
             return Ok(false);
         };
         let Some(session) = p.sessions.get_mut(id) else {
             return Ok(false);
         };
-        let before = entry.doc.heads();
-        let their_before = session.state.their_heads().map(<[_]>::to_vec);
-        entry
+        let mut doc = entry
             .doc
-            .receive_sync_message(&mut session.state, message)
+            .try_borrow_mut()
+            .map_err(|_| RepoError::DocBusy(*id))?;
+        let before = doc.heads();
+        let their_before = session.state.their_heads().map(<[_]>::to_vec);
+        doc.receive_sync_message(&mut session.state, message)
             .map_err(|source| RepoError::Sync {
                 peer: peer.clone(),
                 doc: *id,
@@ -497,7 +773,8 @@ impl Repo {
             session.retries = 0;
         }
         let state = session.state.encode();
-        let changed = entry.doc.heads() != before;
+        let changed = doc.heads() != before;
+        drop(doc);
         self.storage.save_sync_state(id, peer, state)?;
         Ok(changed)
     }
@@ -506,16 +783,26 @@ impl Repo {
     /// session with a peer is not known to be in step (the peer's last heads differ from ours)
     /// and has been quiet for [`RepoConfig::retry_after_ms`] starts its sync over, so lost
     /// messages on either side are made up for; the wait doubles with each retry that brings
-    /// no news from the peer (up to 8×).
+    /// no news from the peer (up to 8×). An unanswered handshake challenge is sent again.
     pub fn tick(&mut self, now_ms: u64) -> Result<(), RepoError> {
         self.now = now_ms;
         let mut due = Vec::new();
+        let mut hellos = Vec::new();
         for (peer, p) in &mut self.peers {
+            if let Handshake::Waiting { nonce, sent, .. } = &mut p.handshake {
+                if now_ms.saturating_sub(*sent) >= self.config.retry_after_ms {
+                    *sent = now_ms;
+                    hellos.push((peer.clone(), *nonce));
+                }
+            }
             for (id, session) in &mut p.sessions {
-                let Some(entry) = self.docs.get_mut(id) else {
+                let Some(entry) = self.docs.get(id) else {
                     continue;
                 };
-                let heads = entry.doc.heads();
+                let Ok(mut doc) = entry.doc.try_borrow_mut() else {
+                    continue;
+                };
+                let heads = doc.heads();
                 if session.state.their_heads() == Some(heads.as_slice()) {
                     // In step: nothing to tell, nothing to wait for.
                     if session.state.in_flight() {
@@ -536,6 +823,10 @@ impl Repo {
                     due.push((peer.clone(), *id));
                 }
             }
+        }
+        let actor = self.actor();
+        for (peer, nonce) in hellos {
+            self.send(&peer, &RepoMessage::Hello { actor, nonce });
         }
         for (peer, id) in due {
             if let Some(session) = self
@@ -583,6 +874,31 @@ impl Repo {
         self.events.pop_front()
     }
 
+    fn borrow_doc_mut(&self, id: &DocId) -> Result<RefMut<'_, Doc>, RepoError> {
+        self.docs
+            .get(id)
+            .ok_or(RepoError::UnknownDoc(*id))?
+            .doc
+            .try_borrow_mut()
+            .map_err(|_| RepoError::DocBusy(*id))
+    }
+
+    /// A fresh handshake challenge.
+    fn challenge(&mut self) -> Result<[u8; 32], RepoError> {
+        let mut nonce = [0u8; 32];
+        match self.seed {
+            Some(seed) => {
+                self.sessions_started += 1;
+                nonce[..8].copy_from_slice(&seed.to_le_bytes());
+                nonce[8..16].copy_from_slice(&self.sessions_started.to_le_bytes());
+                nonce[16..].copy_from_slice(&self.actor().0[..16]);
+            }
+            None => getrandom::getrandom(&mut nonce)
+                .map_err(|e| RepoError::NoRandomness(e.to_string()))?,
+        }
+        Ok(nonce)
+    }
+
     /// The session of `peer` for document `id`, created (from the stored sync state) if new.
     fn ensure_session(&mut self, peer: &PeerId, id: &DocId) -> Result<(), RepoError> {
         let exists = self
@@ -607,6 +923,9 @@ impl Repo {
             }
         }
         if let Some(p) = self.peers.get_mut(peer) {
+            if let Some(actor) = p.actor() {
+                state.set_authenticated_peer(actor);
+            }
             p.sessions.insert(
                 *id,
                 Session {
@@ -624,13 +943,18 @@ impl Repo {
     fn sync_doc(&mut self, peer: &PeerId, id: &DocId) -> Result<(), RepoError> {
         self.ensure_session(peer, id)?;
         let now = self.now;
-        let (Some(entry), Some(p)) = (self.docs.get_mut(id), self.peers.get_mut(peer)) else {
+        let (Some(entry), Some(p)) = (self.docs.get(id), self.peers.get_mut(peer)) else {
             return Ok(());
         };
         let Some(session) = p.sessions.get_mut(id) else {
             return Ok(());
         };
-        if let Some(message) = entry.doc.generate_sync_message(&mut session.state) {
+        let mut doc = entry
+            .doc
+            .try_borrow_mut()
+            .map_err(|_| RepoError::DocBusy(*id))?;
+        if let Some(message) = doc.generate_sync_message(&mut session.state) {
+            drop(doc);
             session.last_sent = now;
             let message = RepoMessage::Sync { doc: *id, message };
             self.send(peer, &message);
@@ -659,7 +983,7 @@ impl Repo {
         };
         let id = p.next_message_id;
         p.next_message_id += 1;
-        for frame in split_frames(&message.encode(), id, self.config.max_frame) {
+        for frame in split_frames(&message.encode(), id, p.max_frame) {
             self.outbox.push_back((peer.clone(), frame));
         }
     }
@@ -669,19 +993,23 @@ impl Repo {
         let Some(entry) = self.docs.get_mut(id) else {
             return Ok(());
         };
-        if entry.chunks > 0 && entry.doc.version() == &entry.saved {
+        let mut doc = entry
+            .doc
+            .try_borrow_mut()
+            .map_err(|_| RepoError::DocBusy(*id))?;
+        if entry.chunks > 0 && doc.version() == &entry.saved {
             return Ok(());
         }
         if entry.chunks + 1 >= COMPACT_AFTER {
-            let all = entry.doc.export_changes(&VersionVector::new());
+            let all = doc.export_changes(&VersionVector::new());
             self.storage.compact(id, all)?;
             entry.chunks = 1;
         } else {
-            let chunk = entry.doc.export_changes(&entry.saved);
+            let chunk = doc.export_changes(&entry.saved);
             self.storage.append_chunk(id, chunk)?;
             entry.chunks += 1;
         }
-        entry.saved = entry.doc.version().clone();
+        entry.saved = doc.version().clone();
         Ok(())
     }
 }

@@ -1,7 +1,10 @@
-//! What repos send each other (inside frames): announcements of the documents a repo has,
-//! and sync messages tagged with their document's id. Format in `FORMAT.md` ("Repo
+//! What repos send each other (inside frames): the handshake that proves each side's identity,
+//! announcements of the documents a repo has, and sync messages tagged with their document's
+//! id. Format in `FORMAT.md` ("Repo
 //! messages").
 
+use crate::actor::ActorId;
+use crate::dag::Signature;
 use crate::encoding::{Reader, Writer};
 use crate::error::DecodeError;
 
@@ -13,6 +16,8 @@ const TAG: u8 = 0xD7;
 const VERSION: u8 = 1;
 const ANNOUNCE: u8 = 1;
 const SYNC: u8 = 2;
+const HELLO: u8 = 3;
+const PROOF: u8 = 4;
 
 /// One repo message.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,6 +31,16 @@ pub(crate) enum RepoMessage {
         /// The sync message (`Doc::generate_sync_message` bytes).
         message: Vec<u8>,
     },
+    /// The sender's actor (public key) and a fresh challenge for the receiver to sign.
+    Hello {
+        /// The sender's actor.
+        actor: ActorId,
+        /// A random challenge.
+        nonce: [u8; 32],
+    },
+    /// The sender's signature of the receiver's challenge, proving it holds the key of the
+    /// actor its `Hello` named.
+    Proof(Signature),
 }
 
 impl RepoMessage {
@@ -46,6 +61,15 @@ impl RepoMessage {
                 w.u8(SYNC);
                 w.bytes(&doc.0);
                 w.bytes(message);
+            }
+            RepoMessage::Hello { actor, nonce } => {
+                w.u8(HELLO);
+                w.bytes(&actor.0);
+                w.bytes(nonce);
+            }
+            RepoMessage::Proof(signature) => {
+                w.u8(PROOF);
+                w.bytes(&signature.0);
             }
         }
         w.buf
@@ -77,6 +101,17 @@ impl RepoMessage {
                 let message = r.bytes(r.remaining())?.to_vec();
                 Ok(RepoMessage::Sync { doc, message })
             }
+            HELLO => {
+                let actor = ActorId(r.array()?);
+                let nonce = r.array()?;
+                r.finish()?;
+                Ok(RepoMessage::Hello { actor, nonce })
+            }
+            PROOF => {
+                let signature = Signature(r.array()?);
+                r.finish()?;
+                Ok(RepoMessage::Proof(signature))
+            }
             tag => Err(DecodeError::UnknownTag { tag, offset }),
         }
     }
@@ -95,6 +130,11 @@ mod tests {
                 doc: DocId([3; 16]),
                 message: vec![9, 8, 7],
             },
+            RepoMessage::Hello {
+                actor: ActorId([4; 32]),
+                nonce: [5; 32],
+            },
+            RepoMessage::Proof(Signature([6; 64])),
         ] {
             assert_eq!(RepoMessage::decode(&m.encode()), Ok(m));
         }
