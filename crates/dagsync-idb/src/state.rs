@@ -168,6 +168,22 @@ impl State {
             .collect()
     }
 
+    /// Forgets the `index`-th chunk of a document (in [`State::chunks`] order): a chunk the
+    /// repo refused. Its row stays known, so the next compaction deletes it.
+    pub fn remove_chunk(&mut self, doc: &DocId, mut index: usize) -> bool {
+        let Some(rows) = self.docs.get_mut(doc) else {
+            return false;
+        };
+        for row in rows.rows.values_mut() {
+            if index < row.chunks.len() {
+                row.chunks.remove(index);
+                return true;
+            }
+            index -= row.chunks.len();
+        }
+        false
+    }
+
     fn new_key(&mut self, doc: DocId, kind: RowKind) -> RowKey {
         self.next_row += 1;
         // Zero-padded: a writer's rows sort in the order it wrote them.

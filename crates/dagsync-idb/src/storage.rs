@@ -230,6 +230,21 @@ impl IdbStorage {
         self.inner.state.borrow_mut().take_incoming()
     }
 
+    /// Finds the first chunk of `doc` that a document of `identity` refuses to import and
+    /// forgets it (its row is deleted by the next compaction). For a repo that failed to load
+    /// `doc`: it is built again without the chunk. Returns whether a chunk was dropped.
+    pub fn drop_refused_chunk(&self, doc: &DocId, identity: &Identity) -> bool {
+        let chunks = self.inner.state.borrow().chunks(doc);
+        let mut scratch = dagsync::Doc::with_identity(identity.clone());
+        let refused = chunks
+            .iter()
+            .position(|chunk| scratch.import_changes(chunk).is_err());
+        match refused {
+            Some(index) => self.inner.state.borrow_mut().remove_chunk(doc, index),
+            None => false,
+        }
+    }
+
     /// Whether writes wait for a flush.
     pub fn has_pending(&self) -> bool {
         self.inner.state.borrow().has_queued()
