@@ -68,6 +68,7 @@ struct Inner {
     control: RefCell<Control>,
     errors: RefCell<Vec<IdbError>>,
     listener: RefCell<Option<Rc<dyn Fn()>>>,
+    before_flush: RefCell<Option<Rc<dyn Fn()>>>,
     channel: RefCell<Option<BroadcastChannel>>,
     on_message: RefCell<Option<MessageHandler>>,
     release_identity: RefCell<Option<Function>>,
@@ -108,6 +109,7 @@ impl IdbStorage {
             control: RefCell::new(Control::default()),
             errors: RefCell::new(Vec::new()),
             listener: RefCell::new(None),
+            before_flush: RefCell::new(None),
             channel: RefCell::new(None),
             on_message: RefCell::new(None),
             release_identity: RefCell::new(release),
@@ -216,6 +218,19 @@ impl IdbStorage {
     /// arrive: see [`IdbStorage::take_errors`] and [`IdbStorage::take_incoming`].
     pub fn set_listener(&self, listener: Rc<dyn Fn()>) {
         *self.inner.listener.borrow_mut() = Some(listener);
+    }
+
+    /// Calls `hook` at the start of every flush, before the queued writes are taken: a repo
+    /// that defers storing local commits (to coalesce a burst of them into one chunk) stores
+    /// them there. See [`IdbStorage::request_flush`].
+    pub fn set_before_flush(&self, hook: Rc<dyn Fn()>) {
+        *self.inner.before_flush.borrow_mut() = Some(hook);
+    }
+
+    /// Makes sure a flush starts within [`BURST_MS`] even if nothing is queued yet (the
+    /// before-flush hook will queue it).
+    pub fn request_flush(&self) {
+        schedule(&self.inner, BURST_MS);
     }
 
     /// Failures since the last call: corrupt rows skipped at open, flushes that failed (their
@@ -374,6 +389,7 @@ impl IdbStorage {
                 db.close();
             }
         }
+        inner.before_flush.borrow_mut().take();
         let waiters = std::mem::take(&mut inner.control.borrow_mut().durable);
         for (_, resolve) in waiters {
             let _ = resolve.call0(&JsValue::UNDEFINED);
@@ -490,6 +506,10 @@ fn finish_run(inner: &Rc<Inner>, result: &Result<(), IdbError>) {
 /// database's compaction lock if the batch compacts, so tabs compact one at a time).
 async fn run_once(inner: &Rc<Inner>) -> Result<(), IdbError> {
     let db = inner.db.borrow().clone().ok_or(IdbError::Closed)?;
+    let hook = inner.before_flush.borrow().clone();
+    if let Some(hook) = hook {
+        hook();
+    }
     let batch = inner.state.borrow_mut().take_batch();
     if batch.puts.is_empty()
         && batch.deletes.is_empty()

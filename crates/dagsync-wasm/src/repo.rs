@@ -423,6 +423,12 @@ async fn open(
                 schedule(&inner);
             }
         }));
+        let weak = Rc::downgrade(inner);
+        storage.set_before_flush(Rc::new(move || {
+            if let Some(inner) = weak.upgrade() {
+                process(&inner);
+            }
+        }));
     }
     *inner.storage.borrow_mut() = storage;
     inner.phase.set(Phase::Open);
@@ -534,7 +540,7 @@ fn handle_of(inner: &Rc<RepoInner>, id: DocId) -> JsResult<JsValue> {
     let changed: Rc<dyn Fn()> = Rc::new(move || {
         if let Some(inner) = weak.upgrade() {
             inner.dirty.borrow_mut().insert(id);
-            schedule(&inner);
+            local_commit(&inner);
         }
     });
     let doc = Doc::from_cell(cell, Some(changed));
@@ -548,6 +554,19 @@ fn handle_of(inner: &Rc<RepoInner>, id: DocId) -> JsResult<JsValue> {
         },
     );
     Ok(handle)
+}
+
+/// A document of the repo got local changes. With peers (or without storage) they are stored
+/// and synced in a microtask, so peers see every keystroke at once. Without peers they wait
+/// for the storage's next flush (at most `BURST_MS` later), which stores every commit of the
+/// burst as one chunk: one export and one signature per burst instead of per commit.
+fn local_commit(inner: &Rc<RepoInner>) {
+    let has_peers = with_core(inner, |core| core.stats().peers > 0).unwrap_or(true);
+    let storage = inner.storage.borrow().clone();
+    match storage {
+        Some(storage) if !has_peers => storage.request_flush(),
+        _ => schedule(inner),
+    }
 }
 
 /// Makes sure [`process`] runs in a microtask.

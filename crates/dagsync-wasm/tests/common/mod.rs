@@ -168,3 +168,5 @@ impl Network for MemoryLink {
         }
     }
 }
+
+pub mod trace;
