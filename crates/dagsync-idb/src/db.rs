@@ -15,7 +15,7 @@ use crate::state::Batch;
 
 /// The schema version: IndexedDB's database version and the `schema` entry of `meta`.
 /// Version 1: the stores below. A later version adds its stores here (rexie deletes stores
-/// it is not given) and its data migrations to [`upgrade`].
+/// it is not given) and its data migrations to `db::upgrade`.
 pub const SCHEMA_VERSION: u32 = 1;
 /// Rows of change chunks and snapshots, keyed `[doc, kind, id]`.
 pub const ROWS: &str = "rows";

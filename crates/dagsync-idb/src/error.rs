@@ -101,3 +101,37 @@ pub(crate) fn describe_js(value: &JsValue) -> String {
         format!("{name}: {message}")
     }
 }
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests {
+    use wasm_bindgen_test::*;
+
+    use super::IdbError;
+
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    fn dom_error(name: &str) -> rexie::Error {
+        let exception = web_sys::DomException::new_with_message_and_name("it failed", name)
+            .expect("a DOMException");
+        rexie::Error::IdbError(idb::Error::DomException(exception))
+    }
+
+    #[wasm_bindgen_test]
+    fn a_full_quota_is_told_apart_from_other_failures() {
+        assert!(matches!(
+            IdbError::from_rexie(&dom_error("QuotaExceededError")),
+            IdbError::QuotaExceeded(m) if m.contains("it failed")
+        ));
+        assert!(matches!(
+            IdbError::from_rexie(&dom_error("AbortError")),
+            IdbError::Transaction(m) if m.starts_with("AbortError")
+        ));
+        let thrown = js_sys::Error::new("boom");
+        thrown.set_name("QuotaExceededError");
+        let wrapped = rexie::Error::IdbError(idb::Error::UpdateFailed(thrown.into()));
+        assert!(matches!(
+            IdbError::from_rexie(&wrapped),
+            IdbError::QuotaExceeded(_)
+        ));
+    }
+}

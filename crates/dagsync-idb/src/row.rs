@@ -62,7 +62,7 @@ pub enum RowError {
     /// Too short, or a length runs past the end.
     #[error("truncated row")]
     Truncated,
-    /// The first bytes are not [`MAGIC`].
+    /// The first bytes are not `DSIR`.
     #[error("not a dagsync row (bad magic)")]
     BadMagic,
     /// A row format this version does not know.

@@ -216,3 +216,37 @@ impl From<BindingError> for JsValue {
 
 /// Result of a binding call; the error becomes a thrown `DagsyncError`.
 pub(crate) type JsResult<T> = Result<T, BindingError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_failures_have_their_codes() {
+        use dagsync_idb::IdbError;
+        let code = |e: IdbError| BindingError::from(e).code.as_str();
+        assert_eq!(
+            code(IdbError::QuotaExceeded("full".into())),
+            "quota-exceeded"
+        );
+        assert_eq!(
+            code(IdbError::Transaction("aborted".into())),
+            "storage-failed"
+        );
+        assert_eq!(
+            code(IdbError::CorruptRow {
+                key: "k".into(),
+                reason: "r".into()
+            }),
+            "corrupt"
+        );
+        assert_eq!(
+            code(IdbError::UnsupportedSchema {
+                found: 9,
+                supported: 1
+            }),
+            "unsupported"
+        );
+        assert_eq!(code(IdbError::Closed), "closed");
+    }
+}

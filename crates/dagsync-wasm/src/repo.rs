@@ -42,6 +42,8 @@ const TICK_MS: i32 = 500;
 
 #[wasm_bindgen(typescript_custom_section)]
 const REPO_TYPES: &'static str = r#"
+import type { DagsyncError } from "./errors.js";
+
 /** A network a `Repo` syncs over (`BroadcastChannelNetwork`, `WebRtcNetwork`). */
 export interface RepoNetwork {
   readonly __dagsyncNetwork: number;
@@ -454,6 +456,12 @@ async fn open(
         }
     });
     let id = set_interval(tick.as_ref().unchecked_ref(), TICK_MS);
+    // In Node a pending interval keeps the process alive: a repo never closed must not.
+    if let Ok(unref) = Reflect::get(&id, &JsValue::from_str("unref")) {
+        if let Some(unref) = unref.dyn_ref::<Function>() {
+            let _ = unref.call0(&id);
+        }
+    }
     *inner.timer.borrow_mut() = Some((id, tick));
     // Corrupt rows skipped while opening, and anything else the storage said.
     schedule(inner);
