@@ -48,6 +48,8 @@ struct Control {
     running: bool,
     /// Consecutive failed flushes.
     failures: u32,
+    /// A flush was due while one was under way: another follows it.
+    again: bool,
     /// Test hook: this many next flushes are aborted after their writes.
     abort_next: u32,
     /// Resolved when the flush under way ends.
@@ -463,8 +465,13 @@ fn schedule(inner: &Rc<Inner>, delay_ms: u32) {
             return;
         };
         inner.control.borrow_mut().scheduled = false;
-        if inner.closed.get() || inner.control.borrow().running {
-            // The flush under way schedules the next one when it ends.
+        if inner.closed.get() {
+            return;
+        }
+        if inner.control.borrow().running {
+            // The flush under way schedules the next one when it ends (the writes due may
+            // not be queued yet: a before-flush hook queues them).
+            inner.control.borrow_mut().again = true;
             return;
         }
         inner.control.borrow_mut().running = true;
@@ -479,15 +486,16 @@ fn schedule(inner: &Rc<Inner>, delay_ms: u32) {
 /// After a flush: wakes those waiting for it, and schedules the next one (sooner after a
 /// success, later after each failure).
 fn finish_run(inner: &Rc<Inner>, result: &Result<(), IdbError>) {
-    let (idle, failures) = {
+    let (idle, failures, again) = {
         let mut control = inner.control.borrow_mut();
         control.running = false;
+        let again = std::mem::take(&mut control.again);
         if result.is_ok() {
             control.failures = 0;
         } else {
             control.failures += 1;
         }
-        (std::mem::take(&mut control.idle), control.failures)
+        (std::mem::take(&mut control.idle), control.failures, again)
     };
     for resolve in idle {
         let _ = resolve.call0(&JsValue::UNDEFINED);
@@ -497,7 +505,7 @@ fn finish_run(inner: &Rc<Inner>, result: &Result<(), IdbError>) {
     }
     if failures > 0 {
         schedule(inner, RETRY_MS.saturating_mul(1 << (failures - 1).min(5)));
-    } else if inner.state.borrow().has_queued() {
+    } else if again || inner.state.borrow().has_queued() {
         schedule(inner, BURST_MS);
     }
 }
