@@ -101,7 +101,13 @@ impl IdbStorage {
     pub async fn open(name: &str) -> Result<IdbStorage, IdbError> {
         let db = db::open(name).await?;
         let writer = random_id();
-        let (slot, release) = claim_identity_slot(name).await?;
+        let (slot, release) = match claim_identity_slot(name).await {
+            Ok(claimed) => claimed,
+            Err(e) => {
+                db.close();
+                return Err(e);
+            }
+        };
         let inner = Rc::new(Inner {
             name: name.to_owned(),
             writer: writer.clone(),
