@@ -4,10 +4,17 @@
 //   node tests/bench/crdt.mjs            (after ./x pkg; prints a Markdown table)
 //
 // Every edit is its own transaction (dagsync `commit()`, Yjs implicit transaction, Loro
-// `commit()`, Automerge `change`), except B4, which applies the whole trace in one transaction
-// for every library. Times are wall-clock milliseconds of one run (after one warm-up run of
-// B1.1); sizes are the encoded document with full history (dagsync `save()`, Yjs
-// `encodeStateAsUpdate`, Loro snapshot export, Automerge `save`).
+// `commit()`, Automerge `change`), except B4 "one transaction", which applies the whole trace
+// in one. B4 "per edit" also takes each edit's update event (the bytes a peer would be sent:
+// dagsync `subscribeLocalUpdates`, Yjs `update`, Loro `subscribeLocalUpdates`, Automerge
+// `getLastLocalChange`). Each (benchmark, library) runs once in its own Node process, so
+// memory is that run's alone: the growth of the JS heap plus external memory (which holds
+// WebAssembly linear memory) after a full GC, with the document still alive. Times are
+// wall-clock milliseconds; sizes are the encoded document with full history (dagsync
+// `save()`, Yjs `encodeStateAsUpdate`, Loro snapshot export, Automerge `save`).
+//
+//   BENCH_N=6000 (B1–B3 size)   BENCH_ONLY=substring (run only matching benchmarks)
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -36,6 +43,7 @@ const libraries = {
     setKey: (d, k, v) => d.getMap("map").set(k, v),
     getKey: (d, k) => d.getMap("map").get(k),
     commit: (d) => d.commit(),
+    onUpdate: (d, f) => d.subscribeLocalUpdates(f),
     update: (d) => d.exportChanges(),
     apply: (d, u) => d.importChanges(u),
     encode: (d) => d.save(),
@@ -55,6 +63,7 @@ const libraries = {
     setKey: (d, k, v) => d.getMap("map").set(k, v),
     getKey: (d, k) => d.getMap("map").get(k),
     commit: () => {},
+    onUpdate: (d, f) => d.on("update", f),
     transact: (d, f) => d.transact(f),
     update: (d) => Y.encodeStateAsUpdate(d),
     apply: (d, u) => Y.applyUpdate(d, u),
@@ -79,6 +88,7 @@ const libraries = {
     setKey: (d, k, v) => d.getMap("map").set(k, v),
     getKey: (d, k) => d.getMap("map").get(k),
     commit: (d) => d.commit(),
+    onUpdate: (d, f) => d.subscribeLocalUpdates(f),
     update: (d) => d.export({ mode: "update" }),
     apply: (d, u) => d.import(u),
     encode: (d) => d.export({ mode: "snapshot" }),
@@ -97,6 +107,8 @@ const libraries = {
     setKey: (b, k, v) => (b.doc = Automerge.change(b.doc, (d) => (d.map[k] = v))),
     getKey: (b, k) => b.doc.map[k],
     commit: () => {},
+    // Automerge has no update event: the last local change is what a peer is sent.
+    afterCommit: (b, f) => f(Automerge.getLastLocalChange(b.doc)),
     update: (b) => Automerge.save(b.doc),
     apply: (b, u) => (b.doc = Automerge.loadIncremental(b.doc, u)),
     encode: (b) => Automerge.save(b.doc),
@@ -110,14 +122,22 @@ function time(f) {
   return [performance.now() - start, result];
 }
 
-/** Runs `edit` on fresh documents of `lib`, then measures encoding and parsing. */
-function measure(lib, run) {
-  const [ms, doc] = time(() => run(lib));
-  const bytes = lib.encode(doc);
-  const [parseMs] = time(() => lib.decode(bytes));
-  return { ms, size: bytes.length, parseMs };
+/** JS heap plus external memory (WebAssembly memories are external), after a full GC. */
+function memory() {
+  globalThis.gc();
+  const { heapUsed, external } = process.memoryUsage();
+  return heapUsed + external;
 }
 
+/** Runs `run` on fresh documents of `lib`, then measures memory, encoding and parsing. */
+function measure(lib, run) {
+  const before = memory();
+  const [ms, doc] = time(() => run(lib));
+  const mem = memory() - before;
+  const bytes = lib.encode(doc);
+  const [parseMs] = time(() => lib.decode(bytes));
+  return { ms, size: bytes.length, parseMs, mem, updates: run.updateBytes ?? null };
+}
 const benchmarks = {
   [`B1.1 append ${N} chars`]: (lib) => {
     const d = lib.create(0);
@@ -198,16 +218,43 @@ const benchmarks = {
 };
 
 const trace = JSON.parse(gunzipSync(readFileSync(join(tracesDir, "automerge-paper.json.gz"))).toString("utf8"));
+
+/** Replays the automerge-paper trace on `d`, calling `each` after every edit. */
+function replay(lib, d, each) {
+  for (const txn of trace.txns) {
+    for (const [pos, del, ins] of txn.patches) {
+      if (del > 0) lib.deleteText(d, pos, del);
+      if (ins.length > 0) lib.insertText(d, pos, ins);
+    }
+    each();
+  }
+}
+
+benchmarks[`B4 automerge-paper trace (${trace.txns.length} edits, one transaction and one update event per edit)`] =
+  Object.assign(
+    function b4PerEdit(lib) {
+      const d = lib.create(0);
+      let bytes = 0;
+      const take = (u) => (bytes += u.length);
+      if (lib.onUpdate) lib.onUpdate(d, take);
+      if (lib === libraries.automerge) {
+        for (const txn of trace.txns) {
+          for (const [pos, del, ins] of txn.patches) {
+            d.doc = Automerge.change(d.doc, (draft) => Automerge.splice(draft, ["text"], pos, del, ins));
+          }
+          lib.afterCommit(d, take);
+        }
+      } else {
+        replay(lib, d, () => lib.commit(d));
+      }
+      if (lib.text(d) !== trace.endContent) throw new Error("B4 did not reproduce endContent");
+      b4PerEdit.updateBytes = bytes;
+      return d;
+    },
+  );
+
 benchmarks[`B4 automerge-paper trace (${trace.txns.length} edits, one transaction)`] = (lib) => {
   const d = lib.create(0);
-  const apply = () => {
-    for (const txn of trace.txns) {
-      for (const [pos, del, ins] of txn.patches) {
-        if (del > 0) lib.deleteText(d, pos, del);
-        if (ins.length > 0) lib.insertText(d, pos, ins);
-      }
-    }
-  };
   if (lib === libraries.automerge) {
     // One `change` for the whole trace, splicing into the draft.
     d.doc = Automerge.change(d.doc, (draft) => {
@@ -216,24 +263,39 @@ benchmarks[`B4 automerge-paper trace (${trace.txns.length} edits, one transactio
       }
     });
   } else if (lib.transact) {
-    lib.transact(d, apply);
+    lib.transact(d, () => replay(lib, d, () => {}));
   } else {
-    apply();
+    replay(lib, d, () => {});
   }
   lib.commit(d);
   if (lib.text(d) !== trace.endContent) throw new Error("B4 did not reproduce endContent");
   return d;
 };
 
-// Warm-up, then one run of each benchmark per library.
-for (const lib of Object.values(libraries)) benchmarks[Object.keys(benchmarks)[0]](lib);
+const self = fileURLToPath(import.meta.url);
 const names = Object.keys(libraries);
-console.log(`| benchmark | ${names.map((n) => `${n} ms / bytes / parse ms`).join(" | ")} |`);
-console.log(`| --- | ${names.map(() => "---").join(" | ")} |`);
-for (const [label, run] of Object.entries(benchmarks)) {
-  const cells = names.map((name) => {
-    const { ms, size, parseMs } = measure(libraries[name], run);
-    return `${ms.toFixed(0)} / ${size.toLocaleString("en-US")} / ${parseMs.toFixed(1)}`;
-  });
-  console.log(`| ${label} | ${cells.join(" | ")} |`);
+const labels = Object.keys(benchmarks).filter((l) => l.includes(process.env.BENCH_ONLY ?? ""));
+
+if (process.argv[2] === "--one") {
+  // A child: one benchmark, one library; prints its figures as JSON.
+  const [label, name] = [process.argv[3], process.argv[4]];
+  console.log(JSON.stringify(measure(libraries[name], benchmarks[label])));
+} else {
+  const mb = (n) => (n / 1e6).toFixed(1);
+  console.log(`| benchmark | ${names.map((n) => `${n} ms / bytes / parse ms / MB`).join(" | ")} |`);
+  console.log(`| --- | ${names.map(() => "---").join(" | ")} |`);
+  const updates = [];
+  for (const label of labels) {
+    const cells = names.map((name) => {
+      const out = execFileSync(process.execPath, ["--expose-gc", self, "--one", label, name], {
+        encoding: "utf8",
+        maxBuffer: 1 << 20,
+      });
+      const { ms, size, parseMs, mem, updates: u } = JSON.parse(out);
+      if (u !== null) updates.push(`${name} ${u.toLocaleString("en-US")} B`);
+      return `${ms.toFixed(0)} / ${size.toLocaleString("en-US")} / ${parseMs.toFixed(1)} / ${mb(mem)}`;
+    });
+    console.log(`| ${label} | ${cells.join(" | ")} |`);
+  }
+  if (updates.length) console.log(`\nB4 per edit, update bytes in total: ${updates.join(", ")}`);
 }

@@ -1,12 +1,16 @@
 //! A deterministic simulated network of [`Repo`]s: any topology, frame loss, duplication,
 //! reordering (random latency), partitions and heals, restarts with and without storage.
 //! Everything is driven by one seeded [`Rng`] and a simulated clock, so a seed replays
-//! exactly.
+//! exactly. Nodes may sign ([`NetConfig::signed`]) and may be faulty ([`Sim::set_faulty`]):
+//! what honest nodes refuse from faulty ones is recorded, never from honest ones.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 
-use dagsync::repo::{DocId, MemoryStorage, PeerId, Repo, RepoConfig, Storage};
+use dagsync::auth::Identity;
+use dagsync::repo::{
+    DocId, MemoryStorage, PeerId, Repo, RepoConfig, RepoError, RepoEvent, Storage,
+};
 use dagsync::ActorId;
 
 use crate::action::Action;
@@ -28,6 +32,21 @@ pub struct NetConfig {
     pub max_frame: usize,
     /// Unanswered messages are re-sent after this many ms.
     pub retry_after_ms: u64,
+    /// Whether nodes have identities: signed changes, handshakes ([`Sim::identity`]).
+    pub signed: bool,
+}
+
+/// How a faulty node mangles the frames it sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Misbehaviour {
+    /// Flips one random bit of each frame.
+    Tamper,
+    /// Sends random bytes instead of each frame.
+    Garbage,
+    /// Sends each frame, then one it sent earlier again.
+    Replay,
+    /// Sends its frames unchanged (its repo's content is what is wrong).
+    Honest,
 }
 
 impl Default for NetConfig {
@@ -39,6 +58,7 @@ impl Default for NetConfig {
             max_latency: 40,
             max_frame: 1_024,
             retry_after_ms: 300,
+            signed: false,
         }
     }
 }
@@ -80,6 +100,14 @@ pub struct Sim {
     pub frames_sent: u64,
     /// Bytes of the frames sent so far.
     pub bytes_sent: u64,
+    /// The faulty nodes and what they do.
+    faulty: BTreeMap<usize, Misbehaviour>,
+    /// Frames each faulty node sent, for replays.
+    sent_by: BTreeMap<usize, Vec<(usize, Vec<u8>)>>,
+    /// Refusals: (receiving node, sending node, error), all from faulty senders.
+    pub refused: Vec<(usize, usize, RepoError)>,
+    /// Every repo event, with the node it happened at.
+    pub events: Vec<(usize, RepoEvent)>,
 }
 
 fn peer(i: usize) -> PeerId {
@@ -91,6 +119,11 @@ fn actor(i: usize, incarnation: u8) -> ActorId {
     a[..8].copy_from_slice(&(i as u64 + 1).to_le_bytes());
     a[8] = incarnation;
     ActorId(a)
+}
+
+/// The identity of node `i` in its `incarnation` (signed simulations).
+pub fn identity(i: usize, incarnation: u8) -> Identity {
+    Identity::from_secret_key(actor(i, incarnation).0)
 }
 
 /// Normalized (smaller index first) link.
@@ -122,6 +155,10 @@ impl Sim {
             doc,
             frames_sent: 0,
             bytes_sent: 0,
+            faulty: BTreeMap::new(),
+            sent_by: BTreeMap::new(),
+            refused: Vec::new(),
+            events: Vec::new(),
         };
         sim.nodes[0]
             .repo
@@ -137,18 +174,40 @@ impl Sim {
         config: NetConfig,
         seed: u64,
     ) -> Repo {
-        let mut repo = Repo::with_config(
-            actor(i, incarnation),
-            storage,
-            RepoConfig {
-                max_frame: config.max_frame,
-                retry_after_ms: config.retry_after_ms,
-                ..RepoConfig::default()
-            },
-        )
+        let repo_config = RepoConfig {
+            max_frame: config.max_frame,
+            retry_after_ms: config.retry_after_ms,
+            ..RepoConfig::default()
+        };
+        let mut repo = if config.signed {
+            Repo::with_identity(identity(i, incarnation), storage, repo_config)
+        } else {
+            Repo::with_config(actor(i, incarnation), storage, repo_config)
+        }
         .expect("memory storage never fails");
         repo.set_deterministic_salts(seed ^ ((i as u64) << 32) ^ u64::from(incarnation));
         repo
+    }
+
+    /// Node `i`'s repo, to set up documents or misbehave by hand.
+    pub fn repo_mut(&mut self, i: usize) -> &mut Repo {
+        &mut self.nodes[i].repo
+    }
+
+    /// Makes node `i` faulty: its frames are mangled as `how` says, and what others refuse
+    /// from it is recorded in [`Sim::refused`] instead of failing the run.
+    pub fn set_faulty(&mut self, i: usize, how: Misbehaviour) {
+        self.faulty.insert(i, how);
+    }
+
+    /// Node `from` sends repo message `message` (as its own frames) to node `to`, over the
+    /// simulated network: how tests make a faulty node say what no honest repo would.
+    pub fn inject(&mut self, from: usize, to: usize, message: &[u8]) {
+        self.seq += 1;
+        let id = u64::MAX / 2 + self.seq;
+        for frame in dagsync::sync::split_frames(message, id, self.config.max_frame) {
+            self.send_frame(from, to, frame);
+        }
     }
 
     /// Number of nodes.
@@ -200,8 +259,12 @@ impl Sim {
 
     fn connect(&mut self, a: usize, b: usize) {
         *self.connections.entry(link(a, b)).or_default() += 1;
-        self.nodes[a].repo.connect(peer(b)).expect("storage");
-        self.nodes[b].repo.connect(peer(a)).expect("storage");
+        for (x, y) in [(a, b), (b, a)] {
+            match self.nodes[x].repo.connect(peer(y)) {
+                Ok(()) | Err(RepoError::Banned(_)) => {}
+                Err(e) => panic!("p{x} could not connect to p{y}: {e}"),
+            }
+        }
         self.flush();
     }
 
@@ -283,41 +346,84 @@ impl Sim {
                 let Some(to) = to.0.strip_prefix('p').and_then(|n| n.parse::<usize>().ok()) else {
                     continue;
                 };
-                self.frames_sent += 1;
-                if std::env::var_os("SIM_TRACE").is_some() {
-                    eprintln!("{} p{from} -> p{to} {} B", self.now, frame.len());
-                }
-                self.bytes_sent += frame.len() as u64;
-                if self.rng.below(1000) < self.config.loss {
-                    continue;
-                }
-                let copies = if self.rng.below(1000) < self.config.duplicate {
-                    2
-                } else {
-                    1
-                };
-                let connection = self.connections.get(&link(from, to)).copied().unwrap_or(0);
-                for _ in 0..copies {
-                    let latency = self.config.min_latency
-                        + self
-                            .rng
-                            .below(self.config.max_latency - self.config.min_latency + 1);
-                    self.seq += 1;
-                    self.queue.push(Reverse(InFlight {
-                        at: self.now + latency,
-                        seq: self.seq,
-                        from,
-                        to,
-                        connection,
-                        frame: frame.clone(),
-                    }));
+                let frames = self.misbehave(from, to, frame);
+                for frame in frames {
+                    self.send_frame(from, to, frame);
                 }
             }
         }
     }
 
+    /// The frames a node sends instead of `frame`: `frame` itself unless it is faulty.
+    fn misbehave(&mut self, from: usize, to: usize, mut frame: Vec<u8>) -> Vec<Vec<u8>> {
+        let Some(&how) = self.faulty.get(&from) else {
+            return vec![frame];
+        };
+        match how {
+            Misbehaviour::Honest => vec![frame],
+            Misbehaviour::Tamper => {
+                if !frame.is_empty() {
+                    let at = self.rng.below(frame.len() as u64) as usize;
+                    frame[at] ^= 1 << self.rng.below(8);
+                }
+                vec![frame]
+            }
+            Misbehaviour::Garbage => {
+                vec![(0..frame.len())
+                    .map(|_| self.rng.next_u64() as u8)
+                    .collect()]
+            }
+            Misbehaviour::Replay => {
+                let sent = self.sent_by.entry(from).or_default();
+                let old = sent
+                    .iter()
+                    .filter(|(t, _)| *t == to)
+                    .nth(self.rng.below(sent.len() as u64 + 1) as usize)
+                    .map(|(_, f)| f.clone());
+                sent.push((to, frame.clone()));
+                let mut frames = vec![frame];
+                frames.extend(old);
+                frames
+            }
+        }
+    }
+
+    /// Puts one frame on the wire from `from` to `to` (it may be lost, duplicated, delayed).
+    fn send_frame(&mut self, from: usize, to: usize, frame: Vec<u8>) {
+        self.frames_sent += 1;
+        if std::env::var_os("SIM_TRACE").is_some() {
+            eprintln!("{} p{from} -> p{to} {} B", self.now, frame.len());
+        }
+        self.bytes_sent += frame.len() as u64;
+        if self.rng.below(1000) < self.config.loss {
+            return;
+        }
+        let copies = if self.rng.below(1000) < self.config.duplicate {
+            2
+        } else {
+            1
+        };
+        let connection = self.connections.get(&link(from, to)).copied().unwrap_or(0);
+        for _ in 0..copies {
+            let latency = self.config.min_latency
+                + self
+                    .rng
+                    .below(self.config.max_latency - self.config.min_latency + 1);
+            self.seq += 1;
+            self.queue.push(Reverse(InFlight {
+                at: self.now + latency,
+                seq: self.seq,
+                from,
+                to,
+                connection,
+                frame: frame.clone(),
+            }));
+        }
+    }
+
     /// Runs the network for `ms` simulated milliseconds: delivers frames, ticks every repo
-    /// every 10 ms. A refused frame or message is a bug (every node is honest) and panics.
+    /// every 10 ms. A frame refused between honest nodes is a bug and panics; refusals
+    /// involving a faulty node are recorded in [`Sim::refused`].
     pub fn run(&mut self, ms: u64) {
         let end = self.now + ms;
         while self.now < end {
@@ -333,16 +439,30 @@ impl Sim {
                 let current = self.connections.get(&link(f.from, f.to)).copied();
                 if self.up(f.from, f.to) && current == Some(f.connection) {
                     if let Err(e) = self.nodes[f.to].repo.receive(&peer(f.from), &f.frame) {
-                        panic!("p{} refused a frame from p{}: {e}", f.to, f.from);
+                        let blameless =
+                            matches!(e, RepoError::Banned(_) | RepoError::UnknownPeer(_));
+                        if self.faulty.contains_key(&f.from) || self.faulty.contains_key(&f.to) {
+                            self.refused.push((f.to, f.from, e));
+                        } else if !blameless {
+                            panic!("p{} refused a frame from p{}: {e}", f.to, f.from);
+                        }
                     }
+                    self.collect_events(f.to);
                     self.flush();
                 }
             }
             self.now = step_end;
             for i in 0..self.nodes.len() {
                 self.nodes[i].repo.tick(self.now).expect("storage");
+                self.collect_events(i);
             }
             self.flush();
+        }
+    }
+
+    fn collect_events(&mut self, i: usize) {
+        while let Some(e) = self.nodes[i].repo.poll_event() {
+            self.events.push((i, e));
         }
     }
 
@@ -375,6 +495,9 @@ impl Sim {
         }
         let mut first: Option<(Vec<dagsync::ChangeHash>, String)> = None;
         for i in 0..self.nodes.len() {
+            if self.faulty.contains_key(&i) {
+                continue;
+            }
             let Some(mut d) = self.nodes[i].repo.doc_mut(&doc) else {
                 return Err(format!("p{i} does not have the document"));
             };

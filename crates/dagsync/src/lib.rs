@@ -21,7 +21,7 @@ pub use actor::{ActorId, ParseActorError};
 pub use auth::Identity;
 pub use dag::{ChangeHash, ParseHashError, Signature};
 pub use doc::{
-    ApplyReport, Change, ChangeId, ContainerId, ContainerKind, CounterMut, Doc, Event,
+    ApplyReport, Change, ChangeId, ContainerId, ContainerKind, CounterMut, Doc, Event, GcReport,
     HistoryEntry, InsertContent, Item, ListMut, MapMut, NewItem, Op, OpAction, Origin, Patch,
     PatchAction, PathElem, RegisterMut, SetMut, StablePosition, TextMut, UndoConfig, UndoStep,
 };

@@ -83,8 +83,14 @@ pub struct Presence {
     counter: u64,
     last_sent_at: Option<u64>,
     dirty: bool,
+    /// The next message is a full state (a new peer connected).
+    full_next: bool,
+    /// Whether [`Presence::set`] or [`Presence::leave`] was ever called.
+    published: bool,
     leaving: bool,
     peers: HashMap<ActorId, Peer>,
+    /// The highest counter heard from each actor, whether or not its message applied.
+    heard: HashMap<ActorId, u64>,
 }
 
 impl Presence {
@@ -99,8 +105,11 @@ impl Presence {
             counter: 0,
             last_sent_at: None,
             dirty: true,
+            full_next: false,
+            published: false,
             leaving: false,
             peers: HashMap::new(),
+            heard: HashMap::new(),
         }
     }
 
@@ -111,6 +120,7 @@ impl Presence {
             other => BTreeMap::from([("value".to_owned(), other)]),
         };
         self.dirty = true;
+        self.published = true;
     }
 
     /// The local state.
@@ -126,10 +136,24 @@ impl Presence {
             .collect()
     }
 
+    /// Makes the next message a full state, as soon as the throttle allows: for a peer that
+    /// just connected and has none of our deltas' bases.
+    pub fn send_full_state(&mut self) {
+        self.full_next = true;
+        self.dirty = true;
+    }
+
+    /// Whether the local state was ever set (or left): only then is there anything to tell
+    /// peers. A presence that only listens sends nothing.
+    pub fn is_set(&self) -> bool {
+        self.published
+    }
+
     /// Announces that we leave (the next message says so).
     pub fn leave(&mut self) {
         self.leaving = true;
         self.dirty = true;
+        self.published = true;
     }
 
     /// The message to send to every peer now, if one is due: a change not sent yet (at most
@@ -142,7 +166,9 @@ impl Presence {
             return None;
         }
         self.counter += 1;
-        let full = self.counter % self.config.full_every.max(1) == 1 || self.counter == 1;
+        let full = self.counter % self.config.full_every.max(1) == 1
+            || self.counter == 1
+            || std::mem::take(&mut self.full_next);
         let mut w = Writer::default();
         w.bytes(MAGIC);
         w.u8(VERSION);
@@ -197,6 +223,18 @@ impl Presence {
         bytes: &[u8],
         now_ms: u64,
     ) -> Result<Option<PresenceEvent>, PresenceError> {
+        self.receive_relayable(bytes, now_ms)
+            .map(|(event, _)| event)
+    }
+
+    /// [`Presence::receive`], also telling whether the message is news worth passing on to
+    /// peers further away: validly signed, not ours, and newer than anything heard from its
+    /// sender (so a message relayed around a cycle stops).
+    pub fn receive_relayable(
+        &mut self,
+        bytes: &[u8],
+        now_ms: u64,
+    ) -> Result<(Option<PresenceEvent>, bool), PresenceError> {
         if bytes.len() < 64 {
             return Err(DecodeError::Truncated {
                 offset: bytes.len(),
@@ -250,17 +288,21 @@ impl Presence {
         key.verify_strict(body, &signature)
             .map_err(|_| PresenceError::BadSignature)?;
         if actor == self.actor {
-            return Ok(None);
+            return Ok((None, false));
         }
+        let heard = self.heard.entry(actor).or_insert(0);
+        let news = counter > *heard;
+        *heard = (*heard).max(counter);
         if leaving {
-            return Ok(self
+            let event = self
                 .peers
                 .remove(&actor)
-                .map(|_| PresenceEvent::Gone(actor)));
+                .map(|_| PresenceEvent::Gone(actor));
+            return Ok((event, news));
         }
         if base != 0 && !self.peers.contains_key(&actor) {
             // A change of a state we never had: wait for the next full state.
-            return Ok(None);
+            return Ok((None, news));
         }
         let peer = self.peers.entry(actor).or_insert(Peer {
             state: BTreeMap::new(),
@@ -270,11 +312,11 @@ impl Presence {
         if counter <= peer.counter {
             // A duplicate or a late message: it still shows the peer is here.
             peer.last_seen = peer.last_seen.max(now_ms);
-            return Ok(None);
+            return Ok((None, news));
         }
         if base != 0 && base != peer.counter {
             peer.last_seen = now_ms;
-            return Ok(None);
+            return Ok((None, news));
         }
         let before = peer.state.clone();
         if base == 0 {
@@ -293,7 +335,8 @@ impl Presence {
         peer.counter = counter;
         peer.last_seen = now_ms;
         let new_peer = before.is_empty() && counter == 1;
-        Ok((new_peer || peer.state != before).then_some(PresenceEvent::Updated(actor)))
+        let event = (new_peer || peer.state != before).then_some(PresenceEvent::Updated(actor));
+        Ok((event, news))
     }
 
     /// Expires peers not heard from within the timeout.

@@ -239,3 +239,43 @@ fn merge_between_signed_documents_carries_unsigned_commits() {
     assert_eq!((report.applied, report.pending), (2, 0));
     assert_eq!(alice.get_text("t").to_string(), "one two three");
 }
+
+#[test]
+fn saves_and_exports_carry_one_signature_per_author_however_often_it_signed() {
+    // An update exported after every keystroke signs each change; the document keeps them,
+    // but what it saves and exports needs only each author's latest signature.
+    let mut alice = Doc::with_identity(identity(1));
+    let mut bob = Doc::with_identity(identity(2));
+    let mut sent = alice.version().clone();
+    for i in 0..200 {
+        alice.get_text("t").insert(i, "x").expect("insert");
+        alice.commit(Some("keystroke"));
+        let update = alice.export_changes(&sent);
+        sent = alice.version().clone();
+        bob.import_changes(&update).expect("each update is signed");
+    }
+    let signed = alice
+        .changes_since(&Default::default())
+        .iter()
+        .filter(|c| c.signature.is_some())
+        .count();
+    assert!(
+        signed >= 199,
+        "{signed} of the changes were signed on their way out"
+    );
+    let saved = alice.save();
+    assert!(
+        saved.len() < 200 * 64,
+        "{} B: signatures were kept",
+        saved.len()
+    );
+    // Everything still authenticates through the one signature left.
+    let mut carol = Doc::with_identity(identity(3));
+    let report = carol
+        .import_changes(&alice.export_changes(&Default::default()))
+        .expect("covered by the latest signature");
+    assert_eq!((report.applied, report.pending), (200, 0));
+    assert_eq!(carol.get_text("t").to_string(), "x".repeat(200));
+    let mut loaded = Doc::load(&saved, ActorId([9; 32])).expect("load");
+    assert_eq!(loaded.heads(), bob.heads());
+}

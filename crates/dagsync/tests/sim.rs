@@ -188,3 +188,37 @@ proptest! {
         prop_assert!(result.is_ok(), "{:?}\n{}", result, sim.describe());
     }
 }
+
+#[test]
+fn signing_peers_with_handshakes_converge_over_a_bad_network_with_restarts() {
+    for seed in 0..3 {
+        let mut sim = Sim::new(
+            6,
+            100 + seed,
+            NetConfig {
+                signed: true,
+                ..NetConfig::default()
+            },
+        );
+        sim.random_topology(3);
+        for round in 0..60 {
+            let i = sim.rng.below(6) as usize;
+            sim.edit(i);
+            if round % 20 == 19 {
+                sim.restart(i, true);
+            }
+            sim.run(20);
+        }
+        settle_and_check(&mut sim);
+        let authenticated = sim
+            .events
+            .iter()
+            .filter(|(_, e)| matches!(e, dagsync::repo::RepoEvent::PeerAuthenticated { .. }))
+            .count();
+        assert!(
+            authenticated >= 2 * 5,
+            "{authenticated} handshakes completed"
+        );
+        assert!(sim.refused.is_empty());
+    }
+}

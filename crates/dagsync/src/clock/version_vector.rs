@@ -77,6 +77,19 @@ impl VersionVector {
         }
     }
 
+    /// The element-wise minimum: what both versions hold (for causally closed versions,
+    /// the common past).
+    pub fn meet(&self, other: &VersionVector) -> VersionVector {
+        let mut out = VersionVector::new();
+        for (actor, seq) in self.iter() {
+            let both = seq.min(other.get(actor));
+            if both > 0 {
+                out.set(*actor, both);
+            }
+        }
+        out
+    }
+
     /// Entries sorted by actor.
     pub fn iter(&self) -> impl Iterator<Item = (&ActorId, u64)> {
         self.0.iter().map(|(a, &s)| (a, s))

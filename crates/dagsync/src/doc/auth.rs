@@ -73,13 +73,19 @@ impl Doc {
     /// Log indexes (a causal order) of the changes not covered by `since` (an actor's changes
     /// after the seq it names) that `limits` lets out (see [`Doc::relay_limits`]).
     pub(super) fn indexes_after(&self, since: &VersionVector, limits: &[u64]) -> Vec<u32> {
-        (0..self.changes.len() as u32)
-            .filter(|&i| {
-                let change = &self.changes[i as usize];
-                change.seq > since.get(&self.actors[change.actor as usize])
-                    && self.relayable(i, limits)
+        // An actor's changes sit in `by_actor` by sequence number (seq s at s - 1), so the
+        // ones after `since` are a suffix: no scan of the whole log.
+        let mut indexes: Vec<u32> = (0..self.actors.len())
+            .flat_map(|a| {
+                let after = since.get(&self.actors[a]);
+                let chain = &self.by_actor[a];
+                let from = usize::try_from(after).map_or(chain.len(), |n| n.min(chain.len()));
+                chain[from..].iter().copied()
             })
-            .collect()
+            .filter(|&i| self.relayable(i, limits))
+            .collect();
+        indexes.sort_unstable();
+        indexes
     }
 
     /// Whether stored change `index` may be sent to other peers (see [`Doc::relay_limits`]).

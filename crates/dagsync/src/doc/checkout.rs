@@ -11,7 +11,8 @@
 //!   when a delete of the version covers it (see `crdt/seq/retreat.rs`);
 //! - a map, register, counter or set is reset and the version's operations on it re-applied;
 //! - a container created by an operation outside the version becomes dormant: unreachable
-//!   and empty, so that merging that operation again creates a fresh one.
+//!   and empty, so that merging that operation again creates a fresh one;
+//! - a map or register whose values garbage collection freed is reset and replayed too.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -68,6 +69,10 @@ impl Doc {
                     _ => {}
                 }
             }
+        }
+        // Containers whose values were freed (`doc/gc.rs`) get them back from the log.
+        for c in std::mem::take(&mut self.collected) {
+            touched.entry(c).or_default();
         }
         let mut dormant = Vec::new();
         self.children.retain(|&op, &mut c| {

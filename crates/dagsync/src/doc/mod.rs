@@ -7,6 +7,7 @@ mod causal;
 mod checkout;
 mod diff;
 mod encrypted;
+mod gc;
 mod handles;
 mod hash_index;
 mod history;
@@ -29,8 +30,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
+pub use gc::GcReport;
 pub use handles::{CounterMut, ListMut, MapMut, RegisterMut, SetMut, TextMut};
 pub use positions::StablePosition;
 pub use types::{
@@ -120,6 +122,8 @@ pub struct Doc {
     /// The buffered changes that came straight from their authors (see `doc/auth.rs`).
     direct: HashSet<ChangeHash>,
     read_only: bool,
+    /// Unreachable maps and registers whose values were freed (see `doc/gc.rs`).
+    collected: FxHashSet<u32>,
     /// The local actor's key pair: sealed local changes are signed with it.
     identity: Option<Identity>,
     /// Accept an unsigned remote change only when a signed later change of its author covers
@@ -173,6 +177,7 @@ impl Doc {
             queue: HashMap::new(),
             direct: HashSet::new(),
             read_only: false,
+            collected: FxHashSet::default(),
             identity: None,
             require_signatures: false,
             genesis: None,
@@ -571,6 +576,7 @@ impl Doc {
             queue: self.queue.clone(),
             direct: self.direct.clone(),
             read_only: false,
+            collected: self.collected.clone(),
             identity: None,
             require_signatures: self.require_signatures,
             genesis: self.genesis,

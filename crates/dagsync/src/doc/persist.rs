@@ -107,6 +107,13 @@ impl Change {
         )
     }
 
+    /// Changes as one change-batch chunk: the format of [`Doc::export_changes`], accepted by
+    /// [`Doc::import_changes`] and carried in sync messages. Signatures are kept as they are.
+    pub fn batch_to_bytes(changes: &[Change]) -> Vec<u8> {
+        let hashes: Vec<crate::ChangeHash> = changes.iter().map(Change::hash).collect();
+        encode_chunk(ChunkType::Changes, changes, &hashes)
+    }
+
     /// Decodes [`Change::to_bytes`] output; the change must hash to the id the bytes claim,
     /// otherwise [`DecodeError::HashMismatch`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Change, DecodeError> {

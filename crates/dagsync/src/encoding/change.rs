@@ -347,6 +347,27 @@ impl<'a> Encoder<'a> {
     }
 }
 
+/// Which changes' signatures a batch carries: per author, only that of its latest signed
+/// change. An author's later change descends from all its earlier ones, so that one signature
+/// covers them through the hash chain (DESIGN.md "Security model"); the others would cost 64
+/// bytes each for nothing (a signed update per keystroke would otherwise be kept forever).
+fn covering_signatures(changes: &[Change]) -> Vec<bool> {
+    let mut latest: HashMap<ActorId, (u64, usize)> = HashMap::new();
+    for (i, change) in changes.iter().enumerate() {
+        if change.signature.is_some() {
+            let entry = latest.entry(change.actor).or_insert((change.seq, i));
+            if change.seq >= entry.0 {
+                *entry = (change.seq, i);
+            }
+        }
+    }
+    let mut keep = vec![false; changes.len()];
+    for (_, i) in latest.into_values() {
+        keep[i] = true;
+    }
+    keep
+}
+
 /// Encodes `changes` as a batch body. With `hashes` (the changes' own hashes, same order), a
 /// dependency on an earlier change of the batch becomes a back-reference, and the batch
 /// claims the hashes of its heads (changes no later change of the batch depends on), which
@@ -370,6 +391,7 @@ pub(crate) fn write_batch(changes: &[Change], hashes: Option<&[ChangeHash]>) -> 
     let mut last_seq: HashMap<ActorId, u64> = HashMap::new();
     let mut end_ops: Vec<u64> = Vec::with_capacity(changes.len());
     let mut last_millis = 0u64;
+    let covering_signature = covering_signatures(changes);
     for (i, change) in changes.iter().enumerate() {
         let actor = enc.actors.index(&change.actor);
         enc.cols.change_actor.push(actor);
@@ -415,7 +437,11 @@ pub(crate) fn write_batch(changes: &[Change], hashes: Option<&[ChangeHash]>) -> 
             }
         }
         // The canonical form (no `hashes`) leaves the signature out: it signs the hash.
-        match change.signature.as_ref().filter(|_| hashes.is_some()) {
+        match change
+            .signature
+            .as_ref()
+            .filter(|_| hashes.is_some() && covering_signature[i])
+        {
             None => enc.cols.signed.push(0),
             Some(sig) => {
                 enc.cols.signed.push(1);

@@ -20,6 +20,8 @@ pub enum PeerFault {
     BadHandshake,
     /// More documents offered than the repo takes.
     TooManyDocs,
+    /// A presence message that does not decode or whose signature is not its sender's.
+    BadPresence(crate::presence::PresenceError),
 }
 
 impl PeerFault {
@@ -31,6 +33,7 @@ impl PeerFault {
             RepoError::Sync { source, .. } => PeerFault::Refused(source.clone()),
             RepoError::Handshake(_) => PeerFault::BadHandshake,
             RepoError::TooManyDocs(_) => PeerFault::TooManyDocs,
+            RepoError::Presence { source, .. } => PeerFault::BadPresence(source.clone()),
             _ => return None,
         })
     }

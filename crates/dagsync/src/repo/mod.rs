@@ -12,11 +12,20 @@
 //! ([`RepoEvent::PeerAuthenticated`]). Refused messages are reported as
 //! [`RepoEvent::Fault`]s; a peer with too many of them, or an actor banned with
 //! [`Repo::ban`], is disconnected ([`RepoEvent::PeerBanned`]).
+//!
+//! Presence (who is here, where their cursor is) travels with the documents: per document,
+//! [`Repo::set_presence`] publishes the local state (signed, throttled, deltas only) to every
+//! peer the document is shared with, peers pass on what is new to them, and
+//! [`Repo::presence`] tells what everyone published; it is never stored. A share policy
+//! ([`Repo::set_share_policy`]) decides which documents each peer sees at all.
 
+mod events;
 mod faults;
 mod id;
 mod peer;
+mod presence;
 mod storage;
+mod trust;
 mod wire;
 
 use std::cell::{Ref, RefCell, RefMut};
@@ -27,9 +36,10 @@ use crate::actor::ActorId;
 use crate::auth::Identity;
 use crate::clock::VersionVector;
 use crate::doc::Doc;
-use crate::error::DecodeError;
-use crate::sync::{split_frames, SyncError, SyncState, DEFAULT_MAX_FRAME};
+use crate::presence::{Presence, PresenceConfig, PresenceEvent};
+use crate::sync::{split_frames, SyncState};
 
+pub use events::{RepoConfig, RepoError, RepoEvent, RepoStats};
 pub use faults::PeerFault;
 pub use id::{DocId, ParseDocIdError, PeerId};
 use peer::{Handshake, Peer, Session};
@@ -40,6 +50,10 @@ use wire::RepoMessage;
 /// Edits made through it directly are stored and synced by [`Repo::local_change`].
 pub type DocCell = Rc<RefCell<Doc>>;
 
+/// Which documents a peer may see: called with a peer and a document, true to share. Every
+/// document is shared with every peer by default.
+pub type SharePolicy = Box<dyn Fn(&PeerId, &DocId) -> bool>;
+
 /// Frames are never made smaller than this, whatever a link claims.
 const MIN_FRAME: usize = 256;
 
@@ -49,145 +63,6 @@ pub const MAX_BACKOFF_SHIFT: u32 = 3;
 
 /// Compaction: a document's chunks are merged once there are this many.
 const COMPACT_AFTER: usize = 32;
-
-/// Why a repo operation failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum RepoError {
-    /// The storage failed.
-    #[error(transparent)]
-    Storage(#[from] StorageError),
-    /// A frame or message from a peer could not be decoded; nothing changed.
-    #[error("malformed message from peer {peer}: {source}")]
-    Malformed {
-        /// The peer.
-        peer: PeerId,
-        /// What is wrong.
-        source: DecodeError,
-    },
-    /// A frame from a peer was refused; nothing changed.
-    #[error("bad frame from peer {peer}: {source}")]
-    Frame {
-        /// The peer.
-        peer: PeerId,
-        /// What is wrong.
-        source: SyncError,
-    },
-    /// A sync message from a peer was refused; the document is unchanged.
-    #[error("sync of document {doc} with peer {peer} failed: {source}")]
-    Sync {
-        /// The peer.
-        peer: PeerId,
-        /// The document.
-        doc: DocId,
-        /// Why.
-        source: SyncError,
-    },
-    /// No document with this id.
-    #[error("no document {0}")]
-    UnknownDoc(DocId),
-    /// No connected peer with this id.
-    #[error("no connected peer {0}")]
-    UnknownPeer(PeerId),
-    /// A peer offered a document, but the repo holds [`RepoConfig::max_docs`] already.
-    #[error("peer {0} offered a document beyond the limit of documents")]
-    TooManyDocs(PeerId),
-    /// A peer's handshake failed: its proof does not verify for the actor it claims, or
-    /// came without a claim.
-    #[error("peer {0} failed the handshake")]
-    Handshake(PeerId),
-    /// The peer (or the actor it proved to be) is banned.
-    #[error("peer {0} is banned")]
-    Banned(PeerId),
-    /// The document is borrowed elsewhere (through its [`DocCell`]) during a repo call.
-    #[error("document {0} is in use")]
-    DocBusy(DocId),
-    /// No secure randomness for a handshake challenge.
-    #[error("no secure random source: {0}")]
-    NoRandomness(String),
-}
-
-/// Something that happened in a [`Repo`], for the app to react to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum RepoEvent {
-    /// A peer connected.
-    PeerConnected(PeerId),
-    /// A peer disconnected.
-    PeerDisconnected(PeerId),
-    /// A document was created because a peer has it.
-    DocAdded(DocId),
-    /// Changes from a peer were applied to a document.
-    DocChanged(DocId),
-    /// A peer proved, in the handshake, that it holds the key of `actor`.
-    PeerAuthenticated {
-        /// The peer.
-        peer: PeerId,
-        /// Its actor (public key).
-        actor: ActorId,
-    },
-    /// A peer sent something refused (its documents are unchanged by it).
-    Fault {
-        /// The peer.
-        peer: PeerId,
-        /// What it did.
-        fault: PeerFault,
-    },
-    /// A peer was disconnected and is refused from now on: banned with [`Repo::ban`] or
-    /// [`Repo::ban_peer`], or after [`RepoConfig::max_faults`] faults.
-    PeerBanned {
-        /// The peer.
-        peer: PeerId,
-        /// The actor it proved to be, if it did.
-        actor: Option<ActorId>,
-    },
-}
-
-/// Settings of a [`Repo`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RepoConfig {
-    /// Frames are at most this many bytes (64 KiB by default).
-    pub max_frame: usize,
-    /// A message not answered within this many milliseconds is sent again (see
-    /// [`Repo::tick`]).
-    pub retry_after_ms: u64,
-    /// At most this many documents in the repo: documents peers announce or sync beyond it
-    /// are refused ([`RepoError::TooManyDocs`]), so a peer cannot fill memory with empty ones.
-    pub max_docs: usize,
-    /// A peer is banned after this many refused messages (malformed, invalid changes, failed
-    /// handshakes).
-    pub max_faults: u32,
-}
-
-impl Default for RepoConfig {
-    fn default() -> Self {
-        RepoConfig {
-            max_frame: DEFAULT_MAX_FRAME,
-            retry_after_ms: 2_000,
-            max_docs: 100_000,
-            max_faults: 32,
-        }
-    }
-}
-
-/// Counters of a [`Repo`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct RepoStats {
-    /// Documents held.
-    pub docs: usize,
-    /// Peers connected.
-    pub peers: usize,
-    /// Frames handed out to send.
-    pub frames_sent: u64,
-    /// Bytes of those frames.
-    pub bytes_sent: u64,
-    /// Frames received.
-    pub frames_received: u64,
-    /// Bytes of those frames.
-    pub bytes_received: u64,
-    /// Frames or messages refused (malformed, invalid changes).
-    pub refused: u64,
-}
 
 /// A document with what of it is stored.
 struct Entry {
@@ -268,6 +143,9 @@ pub struct Repo {
     outbox: VecDeque<(PeerId, Vec<u8>)>,
     events: VecDeque<RepoEvent>,
     config: RepoConfig,
+    presence: BTreeMap<DocId, Presence>,
+    presence_config: PresenceConfig,
+    share: Option<SharePolicy>,
     now: u64,
     /// Seeds sync-state salts and handshake challenges deterministically (simulations), or
     /// `None` for real randomness.
@@ -327,6 +205,9 @@ impl Repo {
             outbox: VecDeque::new(),
             events: VecDeque::new(),
             config,
+            presence: BTreeMap::new(),
+            presence_config: PresenceConfig::default(),
+            share: None,
             now: 0,
             seed: None,
             sessions_started: 0,
@@ -480,6 +361,36 @@ impl Repo {
         Ok(changed)
     }
 
+    /// Frees the values of document `id`'s unreachable containers (deleted records…) that
+    /// every known peer has seen become unreachable: the peers connected now and every peer
+    /// a sync state is stored for, each at the heads both sides last agreed on (see
+    /// [`Doc::collect_garbage`]).
+    pub fn collect_garbage(&mut self, id: &DocId) -> Result<crate::doc::GcReport, RepoError> {
+        let mut agreed: BTreeMap<PeerId, Vec<crate::ChangeHash>> = BTreeMap::new();
+        for peer in self.storage.sync_state_peers(id)? {
+            if let Some(bytes) = self.storage.load_sync_state(id, &peer)? {
+                if let Ok(state) = SyncState::decode(&bytes) {
+                    agreed.insert(peer, state.shared_heads().to_vec());
+                }
+            }
+        }
+        for (peer, p) in &self.peers {
+            if let Some(session) = p.sessions.get(id) {
+                agreed.insert(peer.clone(), session.state.shared_heads().to_vec());
+            } else if self.shares(peer, id) {
+                // Connected, sharing the document, and nothing agreed yet: it has nothing.
+                agreed.insert(peer.clone(), Vec::new());
+            }
+        }
+        let mut doc = self.borrow_doc_mut(id)?;
+        let mut stable = doc.version().clone();
+        for heads in agreed.values() {
+            let theirs = doc.version_vector_at(heads).unwrap_or_default();
+            stable = stable.meet(&theirs);
+        }
+        Ok(doc.collect_garbage(&stable))
+    }
+
     /// The sync state of document `id` with connected peer `peer`, once a session started.
     pub fn sync_state(&self, peer: &PeerId, id: &DocId) -> Option<&SyncState> {
         self.peers.get(peer)?.sessions.get(id).map(|s| &s.state)
@@ -528,10 +439,43 @@ impl Repo {
             let actor = self.actor();
             self.send(&peer, &RepoMessage::Hello { actor, nonce });
         }
-        let ids = self.doc_ids();
-        self.send(&peer, &RepoMessage::Announce(ids.clone()));
+        self.offer_docs(&peer)?;
+        // The new peer has none of our presence deltas' bases: the next message is full.
+        for presence in self.presence.values_mut() {
+            if presence.is_set() {
+                presence.send_full_state();
+            }
+        }
+        self.flush_presence();
+        Ok(())
+    }
+
+    /// Announces to `peer` the documents shared with it and starts syncing them.
+    fn offer_docs(&mut self, peer: &PeerId) -> Result<(), RepoError> {
+        let ids: Vec<DocId> = self
+            .doc_ids()
+            .into_iter()
+            .filter(|id| self.shares(peer, id))
+            .collect();
+        self.send(peer, &RepoMessage::Announce(ids.clone()));
         for id in ids {
-            self.sync_doc(&peer, &id)?;
+            self.sync_doc(peer, &id)?;
+        }
+        Ok(())
+    }
+
+    /// Whether document `id` is shared with `peer` (see [`Repo::set_share_policy`]).
+    pub fn shares(&self, peer: &PeerId, id: &DocId) -> bool {
+        self.share.as_ref().is_none_or(|policy| policy(peer, id))
+    }
+
+    /// Decides which documents each peer sees: announcements, sync and presence of a
+    /// document go only to peers `policy` shares it with, and what a peer sends about other
+    /// documents is ignored. Documents newly shared with connected peers are offered now.
+    pub fn set_share_policy(&mut self, policy: SharePolicy) -> Result<(), RepoError> {
+        self.share = Some(policy);
+        for peer in self.peers() {
+            self.offer_docs(&peer)?;
         }
         Ok(())
     }
@@ -549,41 +493,6 @@ impl Repo {
         self.events
             .push_back(RepoEvent::PeerDisconnected(peer.clone()));
         Ok(())
-    }
-
-    /// Bans `actor`: every peer that proved to be it is disconnected, and any that does
-    /// later is disconnected as soon as its handshake completes.
-    pub fn ban(&mut self, actor: ActorId) -> Result<(), RepoError> {
-        self.banned_actors.insert(actor);
-        let peers: Vec<PeerId> = self
-            .peers
-            .iter()
-            .filter(|(_, p)| p.actor() == Some(actor))
-            .map(|(id, _)| id.clone())
-            .collect();
-        for peer in peers {
-            self.ban_peer(&peer)?;
-        }
-        Ok(())
-    }
-
-    /// Disconnects `peer` and refuses it from now on ([`RepoEvent::PeerBanned`]).
-    pub fn ban_peer(&mut self, peer: &PeerId) -> Result<(), RepoError> {
-        self.banned_peers.insert(peer.clone());
-        let actor = self.peers.get(peer).and_then(Peer::actor);
-        if self.peers.contains_key(peer) {
-            self.disconnect(peer)?;
-            self.events.push_back(RepoEvent::PeerBanned {
-                peer: peer.clone(),
-                actor,
-            });
-        }
-        Ok(())
-    }
-
-    /// The actors banned with [`Repo::ban`].
-    pub fn banned_actors(&self) -> impl Iterator<Item = &ActorId> {
-        self.banned_actors.iter()
     }
 
     /// A frame arrived from `peer`. Once a message is complete it is handled: documents the
@@ -639,9 +548,10 @@ impl Repo {
         match message {
             RepoMessage::Hello { actor, nonce } => self.receive_hello(peer, actor, &nonce),
             RepoMessage::Proof(signature) => self.receive_proof(peer, &signature),
+            RepoMessage::Presence { doc, message } => self.receive_presence(peer, doc, message),
             RepoMessage::Announce(ids) => {
                 for id in ids {
-                    if !self.docs.contains_key(&id) {
+                    if !self.docs.contains_key(&id) && self.shares(peer, &id) {
                         if self.docs.len() >= self.config.max_docs {
                             return Err(RepoError::TooManyDocs(peer.clone()));
                         }
@@ -652,6 +562,10 @@ impl Repo {
                 Ok(())
             }
             RepoMessage::Sync { doc: id, message } => {
+                if !self.shares(peer, &id) {
+                    // Not a document we share with this peer: not its business.
+                    return Ok(());
+                }
                 // A document the peer has and we do not: start it empty, but keep it only if
                 // the message is accepted.
                 let added = !self.docs.contains_key(&id);
@@ -683,62 +597,6 @@ impl Repo {
                 self.sync_doc(peer, &id)
             }
         }
-    }
-
-    /// The peer claims to be `actor` and challenges us with `nonce`: answer the challenge.
-    fn receive_hello(
-        &mut self,
-        peer: &PeerId,
-        actor: ActorId,
-        nonce: &[u8; 32],
-    ) -> Result<(), RepoError> {
-        let Owner::Identity(identity) = &self.owner else {
-            // Without an identity we can prove nothing; the peer syncs with us unproven.
-            return Ok(());
-        };
-        let proof = peer::prove(identity, nonce);
-        if let Some(Peer {
-            handshake: Handshake::Waiting { claimed, .. },
-            ..
-        }) = self.peers.get_mut(peer)
-        {
-            *claimed = Some(actor);
-        }
-        self.send(peer, &RepoMessage::Proof(proof));
-        Ok(())
-    }
-
-    /// The peer answered our challenge: check the answer against the actor it claimed.
-    fn receive_proof(
-        &mut self,
-        peer: &PeerId,
-        signature: &crate::dag::Signature,
-    ) -> Result<(), RepoError> {
-        let Some(p) = self.peers.get_mut(peer) else {
-            return Err(RepoError::UnknownPeer(peer.clone()));
-        };
-        let actor = match p.handshake {
-            // A repeated proof (our Hello was resent) changes nothing.
-            Handshake::Authenticated(_) => return Ok(()),
-            Handshake::Waiting {
-                nonce,
-                claimed: Some(claimed),
-                ..
-            } if peer::verify_proof(&claimed, &nonce, signature) => claimed,
-            _ => return Err(RepoError::Handshake(peer.clone())),
-        };
-        p.handshake = Handshake::Authenticated(actor);
-        for session in p.sessions.values_mut() {
-            session.state.set_authenticated_peer(actor);
-        }
-        self.events.push_back(RepoEvent::PeerAuthenticated {
-            peer: peer.clone(),
-            actor,
-        });
-        if self.banned_actors.contains(&actor) {
-            self.ban_peer(peer)?;
-        }
-        Ok(())
     }
 
     /// Applies a sync message of document `id` (which exists) from `peer`; stores the sync
@@ -799,6 +657,9 @@ impl Repo {
                 let Some(entry) = self.docs.get(id) else {
                     continue;
                 };
+                if !self.share.as_ref().is_none_or(|share| share(peer, id)) {
+                    continue;
+                }
                 let Ok(mut doc) = entry.doc.try_borrow_mut() else {
                     continue;
                 };
@@ -827,6 +688,15 @@ impl Repo {
         let actor = self.actor();
         for (peer, nonce) in hellos {
             self.send(&peer, &RepoMessage::Hello { actor, nonce });
+        }
+        self.flush_presence();
+        for (id, presence) in &mut self.presence {
+            for event in presence.tick(now_ms) {
+                if let PresenceEvent::Gone(actor) = event {
+                    self.events
+                        .push_back(RepoEvent::PresenceGone { doc: *id, actor });
+                }
+            }
         }
         for (peer, id) in due {
             if let Some(session) = self
@@ -881,22 +751,6 @@ impl Repo {
             .doc
             .try_borrow_mut()
             .map_err(|_| RepoError::DocBusy(*id))
-    }
-
-    /// A fresh handshake challenge.
-    fn challenge(&mut self) -> Result<[u8; 32], RepoError> {
-        let mut nonce = [0u8; 32];
-        match self.seed {
-            Some(seed) => {
-                self.sessions_started += 1;
-                nonce[..8].copy_from_slice(&seed.to_le_bytes());
-                nonce[8..16].copy_from_slice(&self.sessions_started.to_le_bytes());
-                nonce[16..].copy_from_slice(&self.actor().0[..16]);
-            }
-            None => getrandom::getrandom(&mut nonce)
-                .map_err(|e| RepoError::NoRandomness(e.to_string()))?,
-        }
-        Ok(nonce)
     }
 
     /// The session of `peer` for document `id`, created (from the stored sync state) if new.
@@ -962,15 +816,18 @@ impl Repo {
         Ok(())
     }
 
-    /// [`Repo::sync_doc`] for every connected peer but `except`.
-    fn sync_doc_with_all(&mut self, id: &DocId, except: Option<&PeerId>) -> Result<(), RepoError> {
-        let peers: Vec<PeerId> = self
-            .peers
+    /// The connected peers document `id` is shared with, but `except`.
+    fn peers_sharing(&self, id: &DocId, except: Option<&PeerId>) -> Vec<PeerId> {
+        self.peers
             .keys()
-            .filter(|p| Some(*p) != except)
+            .filter(|p| Some(*p) != except && self.shares(p, id))
             .cloned()
-            .collect();
-        for peer in peers {
+            .collect()
+    }
+
+    /// [`Repo::sync_doc`] for every connected peer (that shares the document) but `except`.
+    fn sync_doc_with_all(&mut self, id: &DocId, except: Option<&PeerId>) -> Result<(), RepoError> {
+        for peer in self.peers_sharing(id, except) {
             self.sync_doc(&peer, id)?;
         }
         Ok(())

@@ -35,6 +35,9 @@ pub(super) enum Handshake {
         nonce: [u8; 32],
         /// The actor the peer's `Hello` claims, once it arrived.
         claimed: Option<ActorId>,
+        /// A proof that arrived before the peer's `Hello` (frames may be reordered), checked
+        /// once the claim arrives.
+        early_proof: Option<Signature>,
         /// When we last sent our `Hello`.
         sent: u64,
     },
@@ -66,6 +69,7 @@ impl Peer {
                 Some(nonce) => Handshake::Waiting {
                     nonce,
                     claimed: None,
+                    early_proof: None,
                     sent: now,
                 },
                 None => Handshake::Off,

@@ -37,6 +37,13 @@ pub trait Storage {
     fn compact(&mut self, doc: &DocId, chunk: Vec<u8>) -> Result<(), StorageError>;
     /// The sync state stored for a document and a peer.
     fn load_sync_state(&self, doc: &DocId, peer: &PeerId) -> Result<Option<Vec<u8>>, StorageError>;
+    /// The peers a sync state of document `doc` is stored for: every peer the document was
+    /// ever synced with (garbage collection waits for them; see `Repo::collect_garbage`).
+    /// Storage that cannot list them returns none, and only connected peers are waited for.
+    fn sync_state_peers(&self, doc: &DocId) -> Result<Vec<PeerId>, StorageError> {
+        let _ = doc;
+        Ok(Vec::new())
+    }
     /// Stores the sync state of a document and a peer.
     fn save_sync_state(
         &mut self,
@@ -88,6 +95,15 @@ impl Storage for MemoryStorage {
 
     fn load_sync_state(&self, doc: &DocId, peer: &PeerId) -> Result<Option<Vec<u8>>, StorageError> {
         Ok(self.sync_states.get(&(*doc, peer.clone())).cloned())
+    }
+
+    fn sync_state_peers(&self, doc: &DocId) -> Result<Vec<PeerId>, StorageError> {
+        Ok(self
+            .sync_states
+            .keys()
+            .filter(|(d, _)| d == doc)
+            .map(|(_, p)| p.clone())
+            .collect())
     }
 
     fn save_sync_state(

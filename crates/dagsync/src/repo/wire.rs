@@ -18,6 +18,7 @@ const ANNOUNCE: u8 = 1;
 const SYNC: u8 = 2;
 const HELLO: u8 = 3;
 const PROOF: u8 = 4;
+const PRESENCE: u8 = 5;
 
 /// One repo message.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,6 +42,13 @@ pub(crate) enum RepoMessage {
     /// The sender's signature of the receiver's challenge, proving it holds the key of the
     /// actor its `Hello` named.
     Proof(Signature),
+    /// A presence message (`presence` module) about a document.
+    Presence {
+        /// The document.
+        doc: DocId,
+        /// The signed presence message.
+        message: Vec<u8>,
+    },
 }
 
 impl RepoMessage {
@@ -70,6 +78,11 @@ impl RepoMessage {
             RepoMessage::Proof(signature) => {
                 w.u8(PROOF);
                 w.bytes(&signature.0);
+            }
+            RepoMessage::Presence { doc, message } => {
+                w.u8(PRESENCE);
+                w.bytes(&doc.0);
+                w.bytes(message);
             }
         }
         w.buf
@@ -112,6 +125,11 @@ impl RepoMessage {
                 r.finish()?;
                 Ok(RepoMessage::Proof(signature))
             }
+            PRESENCE => {
+                let doc = DocId(r.array()?);
+                let message = r.bytes(r.remaining())?.to_vec();
+                Ok(RepoMessage::Presence { doc, message })
+            }
             tag => Err(DecodeError::UnknownTag { tag, offset }),
         }
     }
@@ -135,6 +153,10 @@ mod tests {
                 nonce: [5; 32],
             },
             RepoMessage::Proof(Signature([6; 64])),
+            RepoMessage::Presence {
+                doc: DocId([7; 16]),
+                message: vec![1, 2, 3],
+            },
         ] {
             assert_eq!(RepoMessage::decode(&m.encode()), Ok(m));
         }

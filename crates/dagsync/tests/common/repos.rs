@@ -1,4 +1,5 @@
 //! Helpers of the repo tests: moving frames between two repos, reading their documents.
+#![allow(dead_code)] // each test file uses some of these helpers
 
 use dagsync::repo::{DocId, PeerId, Repo, RepoError};
 

@@ -1,0 +1,56 @@
+//! The JS B4 "per edit" workload natively: the automerge-paper trace with one commit, sealed
+//! (the JS `commit()` returns the change's hash), and one local update export per edit.
+//!
+//!     cargo run --profile bench-native -p dagsync --example per_edit_probe [-- EDITS]
+
+use std::time::Instant;
+
+use dagsync::clock::VersionVector;
+use dagsync::{ActorId, Doc, Identity};
+
+fn main() {
+    let limit: usize = std::env::args()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(usize::MAX);
+    let trace = dagsync_traces::load(dagsync_traces::named("automerge-paper")).expect("trace");
+    let mut doc = Doc::with_identity(Identity::from_secret_key([1; 32]));
+    let actor = doc.actor();
+    let mut sent = 0u64;
+    let mut update_bytes = 0usize;
+    let start = Instant::now();
+    let mut edits = 0;
+    for txn in trace.txns.iter().take(limit) {
+        for patch in &txn.patches {
+            let mut text = doc.get_text("text");
+            if patch.del > 0 {
+                text.delete(patch.pos, patch.del).expect("delete");
+            }
+            if !patch.ins.is_empty() {
+                text.insert(patch.pos, &patch.ins).expect("insert");
+            }
+        }
+        doc.commit(None);
+        doc.heads();
+        let mut since: VersionVector = doc.version().clone();
+        since.set(actor, sent);
+        update_bytes += doc.export_changes(&since).len();
+        sent = doc.version().get(&actor);
+        edits += 1;
+    }
+    let elapsed = start.elapsed();
+    println!(
+        "{edits} edits: {:.0} ms ({:.1} µs/edit), {update_bytes} B of updates",
+        elapsed.as_secs_f64() * 1e3,
+        elapsed.as_secs_f64() * 1e6 / edits as f64
+    );
+    let bytes = doc.save();
+    let start = Instant::now();
+    let loaded = Doc::load(&bytes, ActorId([2; 32])).expect("load");
+    println!(
+        "saved {} B, load {:.0} ms",
+        bytes.len(),
+        start.elapsed().as_secs_f64() * 1e3
+    );
+    drop(loaded);
+}
