@@ -32,7 +32,7 @@ pub struct NetConfig {
     pub max_frame: usize,
     /// Unanswered messages are re-sent after this many ms.
     pub retry_after_ms: u64,
-    /// Whether nodes have identities: signed changes, handshakes ([`Sim::identity`]).
+    /// Whether nodes have identities: signed changes, handshakes ([`identity`]).
     pub signed: bool,
 }
 
