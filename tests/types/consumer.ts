@@ -9,6 +9,13 @@ import {
   DagsyncError,
   type DagsyncErrorCode,
   Doc,
+  DocHandle,
+  type DocumentEvent,
+  IndexedDbStorage,
+  type PeerEvent,
+  type PeerInfo,
+  Repo,
+  type RepoStats,
   type HistoryEntry,
   type IceServer,
   type ImportResult,
@@ -222,6 +229,51 @@ async function manual(other: WebRtcNetwork): Promise<void> {
   await other.acceptOffer({ sdp: "" });
 }
 assertType<Equal<ReturnType<WebRtcNetwork["createOffer"]>, Promise<string>>>();
+// Repo: storage + networks + many documents.
+async function repos(): Promise<void> {
+  const storage: IndexedDbStorage = new IndexedDbStorage("my-app");
+  const name: string = storage.name;
+  const repo: Repo = new Repo({ storage, network: [] });
+  const inMemory: Repo = new Repo();
+  const keyedRepo: Repo = new Repo({ secretKey: "22".repeat(32) });
+  const handle: DocHandle = await repo.create();
+  const found: DocHandle = await repo.find(handle.id);
+  const id: string = found.id;
+  const handleDoc: Doc = handle.doc;
+  handleDoc.getText("t").insert(0, "x");
+  handleDoc.commit();
+  const offChange: () => void = handle.on("change", (e: ChangeEvent) => {
+    const origin: "local" | "remote" = e.origin;
+  });
+  offChange();
+  await handle.flushed();
+  const peers: PeerInfo[] = repo.peers();
+  const actorOfPeer: string | undefined = peers[0]?.actor;
+  const offPeer: () => void = repo.on("peer", (e: PeerEvent) => {
+    const kind: "connected" | "authenticated" | "disconnected" | "banned" = e.type;
+    const network: string = e.peer.network;
+  });
+  repo.on("error", (e: DagsyncError) => {
+    const code: DagsyncErrorCode = e.code;
+    if (code === "quota-exceeded" || code === "storage-failed") return;
+  });
+  repo.on("document", (e: DocumentEvent) => {
+    const docId: string = e.id;
+  });
+  offPeer();
+  const stats: RepoStats = repo.stats();
+  const counts: [number, number, number, boolean] = [stats.docs, stats.peers, stats.bytesSent, stats.pendingWrites];
+  const ids: string[] = repo.docIds();
+  await repo.close();
+  await inMemory.close();
+  await keyedRepo.close();
+  // @ts-expect-error storage is an IndexedDbStorage
+  new Repo({ storage: "my-app" });
+  // @ts-expect-error unknown event
+  repo.on("nope", () => {});
+  // @ts-expect-error a handle has change events only
+  handle.on("peer", () => {});
+}
 
 // The web build: the same classes after init().
 async function web(): Promise<void> {
@@ -235,5 +287,5 @@ export {
   childMap, childList, childText, childCounter, childSet, childRegister, someHandle, wrongHandle,
   total, has, members, current, registerConflicts, registerList, hash, hashWithMessage, json,
   all, imported, branch, keyedBranch, view, web, persisted, tabsRoom, tabsSelf, tabsPeers,
-  minimal, rtcPeers, rtcSelf, manual,
+  minimal, rtcPeers, rtcSelf, manual, repos,
 };

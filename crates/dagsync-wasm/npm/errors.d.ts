@@ -26,6 +26,15 @@ export type DagsyncErrorCode =
   | "busy"
   /** No secure random source for a new identity. */
   | "no-randomness"
+  /** The origin's storage quota is used up (a `Repo` keeps the writes and retries them). */
+  | "quota-exceeded"
+  /** Storage failed: a failed or aborted transaction (writes kept and retried), or a
+   * database that could not be opened. */
+  | "storage-failed"
+  /** A call on a closed `Repo`. */
+  | "closed"
+  /** A peer was refused, or sent something refused. */
+  | "peer-refused"
   /** The document's own history could not be replayed (a bug: please report it). */
   | "internal"
   /** A network could not do what was asked (an API the browser lacks, a refused connection, a

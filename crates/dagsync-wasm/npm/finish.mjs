@@ -6,7 +6,7 @@
 // It writes the entry points that re-export `DagsyncError` (a wasm-bindgen snippet), the Node
 // entry that instantiates the wasm synchronously, and package.json from the crate's Cargo.toml.
 // Usage: node crates/dagsync-wasm/npm/finish.mjs <pkg dir>
-import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -22,10 +22,13 @@ function cargoField(toml, field) {
 const crateToml = readFileSync(join(here, "..", "Cargo.toml"), "utf8");
 const workspaceToml = readFileSync(join(here, "..", "..", "..", "Cargo.toml"), "utf8");
 
-/** The one snippet folder wasm-bindgen wrote into `dir` (its name carries a hash). */
+/** The snippet folder of `js/errors.js` that wasm-bindgen wrote into `dir` (one folder per
+ * crate with snippets, each name carrying a hash: dagsync-wasm's and dagsync-idb's). */
 function errorsModule(dir) {
-  const folders = readdirSync(join(pkg, dir, "snippets"));
-  if (folders.length !== 1) throw new Error(`expected one snippet folder in ${dir}, got ${folders}`);
+  const folders = readdirSync(join(pkg, dir, "snippets")).filter((folder) =>
+    existsSync(join(pkg, dir, "snippets", folder, "js", "errors.js")),
+  );
+  if (folders.length !== 1) throw new Error(`expected one snippet folder with js/errors.js in ${dir}, got ${folders}`);
   return `./snippets/${folders[0]}/js/errors.js`;
 }
 

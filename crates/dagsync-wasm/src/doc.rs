@@ -5,11 +5,13 @@ use std::rc::Rc;
 
 use dagsync::auth::Identity;
 use dagsync::clock::VersionVector;
+use dagsync::repo::DocCell;
 use dagsync::{ActorId, ContainerId, ContainerKind, Event, Origin};
 use js_sys::{Function, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 use crate::counter::CounterHandle;
+use crate::emitter::report_listener_error;
 use crate::error::{BindingError, ErrorCode, JsResult};
 use crate::events::{event_to_js, put};
 use crate::history::parse_heads;
@@ -19,14 +21,6 @@ use crate::register::RegisterHandle;
 use crate::set::SetHandle;
 use crate::text::TextHandle;
 use crate::values::{bytes_arg, describe, function_arg, string_arg, value_to_js};
-
-#[wasm_bindgen(module = "/js/errors.js")]
-extern "C" {
-    /// Reports an exception thrown by a listener without interrupting the call that
-    /// delivered the event (rethrown from a microtask, like `EventTarget` listeners).
-    #[wasm_bindgen(js_name = reportListenerError)]
-    fn report_listener_error(error: JsValue);
-}
 
 #[wasm_bindgen(typescript_custom_section)]
 const DOC_TYPES: &'static str = r#"
@@ -65,12 +59,16 @@ struct Listeners {
     local_sent: u64,
 }
 
-/// One document and its listeners, shared by the `Doc` and every container handle.
+/// One document and its listeners, shared by the `Doc` and every container handle (and, for
+/// a document of a `Repo`, with the core repo through the same [`DocCell`]).
 pub(crate) struct Shared {
-    doc: RefCell<dagsync::Doc>,
+    doc: DocCell,
     listeners: RefCell<Listeners>,
     /// Core events not yet delivered to JS listeners.
     queue: Rc<RefCell<Vec<Event>>>,
+    /// Called after a call that added changes to the document (a commit, an import, a
+    /// merge): the repo holding the document stores and syncs them.
+    changed: RefCell<Option<Rc<dyn Fn()>>>,
 }
 
 /// The shared, interior-mutable document behind every handle of one `Doc`.
@@ -82,12 +80,42 @@ pub(crate) fn with_doc_mut<T>(
     shared: &SharedDoc,
     f: impl FnOnce(&mut dagsync::Doc) -> T,
 ) -> JsResult<T> {
-    let result = {
+    let hook = shared.changed.borrow().clone();
+    let (result, changed) = {
         let mut guard = shared.doc.try_borrow_mut().map_err(|_| busy())?;
-        f(&mut guard)
+        // Only a document of a repo pays for the comparison.
+        let before = hook.as_ref().map(|_| guard.version().clone());
+        let result = f(&mut guard);
+        let changed = before.is_some_and(|before| &before != guard.version());
+        (result, changed)
     };
     flush(shared)?;
+    if changed {
+        if let Some(hook) = hook {
+            hook();
+        }
+    }
     Ok(result)
+}
+
+impl Shared {
+    /// Sets (or, with `None`, removes) the function called after calls that add changes.
+    pub(crate) fn set_changed_hook(&self, hook: Option<Rc<dyn Fn()>>) {
+        *self.changed.borrow_mut() = hook;
+    }
+}
+
+/// Tells the repo holding the document (if any) that it has new changes.
+fn notify_changed(shared: &SharedDoc) {
+    let hook = shared.changed.borrow().clone();
+    if let Some(hook) = hook {
+        hook();
+    }
+}
+
+/// Delivers the events core calls (made by a repo) queued to the document's JS listeners.
+pub(crate) fn deliver_events(shared: &SharedDoc) -> JsResult<()> {
+    flush(shared)
 }
 
 /// [`with_doc_mut`] for a core call that may refuse with a [`dagsync::DocError`].
@@ -463,19 +491,30 @@ impl Doc {
         flush(&self.inner)?;
         // Sealing `other` may have committed its pending edits.
         flush(&other.inner)?;
+        notify_changed(&self.inner);
+        notify_changed(&other.inner);
         result.map(drop).map_err(BindingError::from)
     }
 }
 
 impl Doc {
     /// A `Doc` owning a core document.
-    pub(crate) fn from_core(mut doc: dagsync::Doc) -> Doc {
-        doc.set_time_source(now_ms);
+    pub(crate) fn from_core(doc: dagsync::Doc) -> Doc {
+        Doc::from_cell(Rc::new(RefCell::new(doc)), None)
+    }
+
+    /// A `Doc` sharing a document with a repo: `changed` is called after calls that add
+    /// changes to it.
+    pub(crate) fn from_cell(cell: DocCell, changed: Option<Rc<dyn Fn()>>) -> Doc {
+        if let Ok(mut doc) = cell.try_borrow_mut() {
+            doc.set_time_source(now_ms);
+        }
         Doc {
             inner: Rc::new(Shared {
-                doc: RefCell::new(doc),
+                doc: cell,
                 listeners: RefCell::new(Listeners::default()),
                 queue: Rc::new(RefCell::new(Vec::new())),
+                changed: RefCell::new(changed),
             }),
         }
     }

@@ -44,6 +44,15 @@ pub enum ErrorCode {
     Busy,
     /// The platform has no secure random source for a new identity.
     NoRandomness,
+    /// The origin's storage quota is used up (the writes are kept and retried).
+    QuotaExceeded,
+    /// Storage failed: a transaction failed or was aborted (the writes are kept and retried),
+    /// or the database could not be opened.
+    StorageFailed,
+    /// A call on a closed `Repo` (or its storage).
+    Closed,
+    /// A peer was refused, or sent something refused.
+    PeerRefused,
     /// The document's own history could not be replayed (a bug: please report it).
     Internal,
     /// A network could not do what was asked: an API the browser lacks, a connection it
@@ -68,6 +77,10 @@ impl ErrorCode {
             ErrorCode::ReadOnly => "read-only",
             ErrorCode::Busy => "busy",
             ErrorCode::NoRandomness => "no-randomness",
+            ErrorCode::QuotaExceeded => "quota-exceeded",
+            ErrorCode::StorageFailed => "storage-failed",
+            ErrorCode::Closed => "closed",
+            ErrorCode::PeerRefused => "peer-refused",
             ErrorCode::Internal => "internal",
             ErrorCode::Network => "network",
         }
@@ -156,6 +169,49 @@ impl From<dagsync::auth::IdentityError> for BindingError {
     }
 }
 
+impl From<dagsync::repo::StorageError> for BindingError {
+    fn from(err: dagsync::repo::StorageError) -> Self {
+        let code = match err {
+            dagsync::repo::StorageError::Corrupt { .. } => ErrorCode::Corrupt,
+            _ => ErrorCode::StorageFailed,
+        };
+        BindingError::new(code, err.to_string())
+    }
+}
+
+impl From<dagsync::repo::RepoError> for BindingError {
+    fn from(err: dagsync::repo::RepoError) -> Self {
+        use dagsync::repo::RepoError as E;
+        let code = match &err {
+            E::Storage(storage) => return storage.clone().into(),
+            E::Sync { source, .. } | E::Frame { source, .. } => {
+                let code = BindingError::from(source.clone()).code;
+                return BindingError::new(code, err.to_string());
+            }
+            E::Malformed { .. } => ErrorCode::Corrupt,
+            E::DocBusy(_) => ErrorCode::Busy,
+            E::NoRandomness(_) => ErrorCode::NoRandomness,
+            E::UnknownDoc(_) => ErrorCode::InvalidArgument,
+            _ => ErrorCode::PeerRefused,
+        };
+        BindingError::new(code, err.to_string())
+    }
+}
+
+impl From<dagsync_idb::IdbError> for BindingError {
+    fn from(err: dagsync_idb::IdbError) -> Self {
+        use dagsync_idb::IdbError as E;
+        let code = match &err {
+            E::QuotaExceeded(_) => ErrorCode::QuotaExceeded,
+            E::CorruptRow { .. } => ErrorCode::Corrupt,
+            E::UnsupportedSchema { .. } => ErrorCode::Unsupported,
+            E::Closed => ErrorCode::Closed,
+            _ => ErrorCode::StorageFailed,
+        };
+        BindingError::new(code, err.to_string())
+    }
+}
+
 impl From<BindingError> for JsValue {
     fn from(err: BindingError) -> Self {
         JsDagsyncError::new(err.code.as_str(), &err.message).into()
@@ -164,3 +220,37 @@ impl From<BindingError> for JsValue {
 
 /// Result of a binding call; the error becomes a thrown `DagsyncError`.
 pub(crate) type JsResult<T> = Result<T, BindingError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_failures_have_their_codes() {
+        use dagsync_idb::IdbError;
+        let code = |e: IdbError| BindingError::from(e).code.as_str();
+        assert_eq!(
+            code(IdbError::QuotaExceeded("full".into())),
+            "quota-exceeded"
+        );
+        assert_eq!(
+            code(IdbError::Transaction("aborted".into())),
+            "storage-failed"
+        );
+        assert_eq!(
+            code(IdbError::CorruptRow {
+                key: "k".into(),
+                reason: "r".into()
+            }),
+            "corrupt"
+        );
+        assert_eq!(
+            code(IdbError::UnsupportedSchema {
+                found: 9,
+                supported: 1
+            }),
+            "unsupported"
+        );
+        assert_eq!(code(IdbError::Closed), "closed");
+    }
+}

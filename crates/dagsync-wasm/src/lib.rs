@@ -4,20 +4,27 @@
 //! file per exported type: `doc.rs` (`Doc`), `text.rs`, `list.rs`, `map.rs`, `counter.rs`,
 //! `set.rs`, `register.rs` (container handles), `history.rs` (history and time travel), `sync.rs`
 //! (`SyncState` and sync messages),
-//! `network.rs` (the repo–network contract), `broadcast_network.rs` (`BroadcastChannelNetwork`),
-//! `webrtc_network.rs` (`WebRtcNetwork`), `events.rs` (change events), `values.rs` (JS ↔ core values), `error.rs` (`DagsyncError`).
+//! `repo.rs` (`Repo`: storage, networks, documents), `handle.rs` (`DocHandle`), `storage.rs`
+//! (`IndexedDbStorage`), `emitter.rs` (named-event listeners), `network.rs` (the repo–network
+//! contract), `broadcast_network.rs` (`BroadcastChannelNetwork`), `webrtc_network.rs`
+//! (`WebRtcNetwork`), `events.rs` (change events), `values.rs` (JS ↔ core values), `error.rs`
+//! (`DagsyncError`).
 
 mod broadcast_network;
 mod counter;
 mod doc;
+mod emitter;
 mod error;
 mod events;
+mod handle;
 mod history;
 mod list;
 mod map;
 pub mod network;
 mod register;
+mod repo;
 mod set;
+mod storage;
 mod sync;
 mod text;
 mod values;
@@ -27,10 +34,13 @@ pub use broadcast_network::BroadcastChannelNetwork;
 pub use counter::CounterHandle;
 pub use doc::Doc;
 pub use error::{BindingError, ErrorCode};
+pub use handle::DocHandle;
 pub use list::ListHandle;
 pub use map::MapHandle;
 pub use register::RegisterHandle;
+pub use repo::Repo;
 pub use set::SetHandle;
+pub use storage::IndexedDbStorage;
 pub use sync::SyncState;
 pub use text::TextHandle;
 pub use webrtc_network::WebRtcNetwork;
