@@ -118,7 +118,8 @@ test("two devices write one note over WebRTC; one goes offline, reloads from the
   await pageA.getByRole("button", { name: "Like" }).click();
   await expect(pageB.getByRole("button", { name: "Like" })).toContainText("1");
 
-  // Screenshots of the notebook and of the history panel.
+  // Screenshots of the notebook and of the history panel (once the "ready offline" toast is gone).
+  await expect(pageA.getByRole("alert")).toBeHidden({ timeout: 5_000 });
   await pageA.screenshot({ path: `${artifacts}/notebook.png` });
   await pageA.getByRole("tab", { name: "History" }).click();
   await expect(pageA.getByTestId("dag").locator("circle").first()).toBeVisible();

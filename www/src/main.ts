@@ -18,15 +18,22 @@ import { byId, friendly, toast } from "./ui";
 const NOTEBOOK_ID = /^[0-9a-f]{32}$/;
 const LAST_KEY = "dagsync-notebook:last";
 
-/** The notebook of the URL hash, else the last one opened here, else a new one. */
-function notebookId(): string {
+/** The notebook of the URL hash, else the last one opened here, else a new one (`fresh`). */
+function notebookId(): { id: string; fresh: boolean } {
   const fromHash = location.hash.slice(1);
   let id = NOTEBOOK_ID.test(fromHash) ? fromHash : (localStorage.getItem(LAST_KEY) ?? "");
-  if (!NOTEBOOK_ID.test(id)) id = randomId(16);
+  const fresh = !NOTEBOOK_ID.test(id);
+  if (fresh) id = randomId(16);
   localStorage.setItem(LAST_KEY, id);
   if (fromHash !== id) history.replaceState(null, "", `#${id}`);
-  return id;
+  return { id, fresh };
 }
+
+const WELCOME = `This notebook lives in your browser: it opens and saves without a network.
+
+Share the link (or its QR code) and everyone who opens it edits with you, live, peer to peer: WebRTC between devices, BroadcastChannel between tabs. Concurrent edits merge; nothing waits on a server.
+
+The History tab shows every change as a signed node of a Merkle-DAG. Drag the slider to see the notebook as it was.`;
 
 /** The signaling server is the server of this page (dagsync-signal serves both). */
 function signalingUrl(): string {
@@ -37,7 +44,7 @@ function signalingUrl(): string {
 }
 
 async function start(): Promise<void> {
-  const id = notebookId();
+  const { id, fresh } = notebookId();
   const room = `dagsync-notebook-${id}`;
   const webrtc = new WebRtcNetwork({
     room,
@@ -59,6 +66,10 @@ async function start(): Promise<void> {
     return;
   }
   const notebook = new Notebook(handle.doc);
+  if (fresh && notebook.list().length === 0) {
+    notebook.addNote("Welcome to your notebook", WELCOME);
+    handle.doc.commit("Welcome note");
+  }
   const notes = new NotesView(notebook, handle);
   const peers = new PeersPanel(notebook, repo, webrtc);
   const historyPanel = new HistoryPanel(notebook);
