@@ -12,7 +12,7 @@ use std::rc::{Rc, Weak};
 use dagsync::auth::Identity;
 use dagsync::repo::{
     DocId, MemoryStorage, PeerFault, PeerId, Repo as CoreRepo, RepoConfig, RepoError, RepoEvent,
-    Storage, StorageError,
+    Storage,
 };
 use dagsync_idb::IdbStorage;
 use js_sys::{Array, Function, Object, Promise, Reflect};
@@ -416,7 +416,7 @@ async fn open(
             None => (None, Identity::generate()?),
         },
     };
-    let core = build_core(inner, identity, storage.as_ref())?;
+    let core = build_core(identity, storage.as_ref())?;
     *inner.core.borrow_mut() = Some(core);
     if let Some(storage) = &storage {
         let weak = Rc::downgrade(inner);
@@ -469,40 +469,15 @@ async fn open(
 }
 
 /// The core repo over `storage` (or memory). A stored chunk the core refuses (its row's
-/// checksum was right, its changes are not) is dropped with an error event and the repo is
-/// built again without it, so one bad chunk never blocks loading the rest.
-fn build_core(
-    inner: &RepoInner,
-    identity: Identity,
-    storage: Option<&IdbStorage>,
-) -> JsResult<CoreRepo> {
+/// checksum was right, its changes are not) is skipped by the core and reported as an error
+/// event (see `after_core`), so one bad chunk never blocks loading the rest.
+fn build_core(identity: Identity, storage: Option<&IdbStorage>) -> JsResult<CoreRepo> {
     let config = RepoConfig::default();
-    let Some(storage) = storage else {
-        let memory: Box<dyn Storage> = Box::new(MemoryStorage::new());
-        return Ok(CoreRepo::with_identity(identity, memory, config)?);
+    let storage: Box<dyn Storage> = match storage {
+        Some(storage) => Box::new(storage.clone()),
+        None => Box::new(MemoryStorage::new()),
     };
-    loop {
-        match CoreRepo::with_identity(identity.clone(), Box::new(storage.clone()), config) {
-            Ok(core) => return Ok(core),
-            Err(RepoError::Storage(StorageError::Corrupt { doc, reason })) => {
-                let dropped = storage.drop_refused_chunk(&doc, &identity);
-                inner.emitter.emit(
-                    "error",
-                    &BindingError::new(
-                        ErrorCode::Corrupt,
-                        format!(
-                            "a stored chunk of document {doc} was refused and skipped: {reason}"
-                        ),
-                    )
-                    .into(),
-                );
-                if !dropped {
-                    return Err(BindingError::new(ErrorCode::Corrupt, reason));
-                }
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
+    Ok(CoreRepo::with_identity(identity, storage, config)?)
 }
 
 /// Waits until the repo is open; fails if opening failed or the repo is closed.
@@ -719,6 +694,15 @@ fn after_core(inner: &Rc<RepoInner>) {
                     js_events.push(("document", object.into()));
                 }
                 RepoEvent::DocChanged(id) => changed.push(id),
+                RepoEvent::StoredChunkRefused { doc, reason } => {
+                    let error = BindingError::new(
+                        ErrorCode::Corrupt,
+                        format!(
+                            "a stored chunk of document {doc} was refused and skipped: {reason}"
+                        ),
+                    );
+                    js_events.push(("error", error.into()));
+                }
                 _ => {}
             }
         }

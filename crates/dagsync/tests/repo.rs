@@ -75,18 +75,28 @@ fn a_restart_with_storage_resumes_from_the_stored_sync_state() {
 fn storage_is_compacted_and_reloads() {
     let mut storage = MemoryStorage::new();
     let x = DocId([7; 16]);
+    let written: usize;
     {
         let mut a = Repo::new(ActorId([1; 32]), Box::new(storage.clone())).expect("new");
         a.create_with_id(x).expect("create");
-        for i in 0..100 {
-            a.change(&x, |d| d.get_map("m").set("k", i as i64))
-                .expect("doc")
-                .expect("edit");
+        for i in 0..400 {
+            // ~1 KB of fresh text per change: 400 KB written in all.
+            let text: String = (0..1_000)
+                .map(|j| char::from(b'a' + ((i * 7 + j) % 26) as u8))
+                .collect();
+            a.change(&x, |d| {
+                d.get_map("m").set("k", i as i64)?;
+                d.get_text("t").insert(0, &text)
+            })
+            .expect("doc")
+            .expect("edit");
         }
         let boxed = a.into_storage();
-        // Read the chunks back through the trait.
+        // Read the chunks back through the trait: merged whenever the appended ones outgrew
+        // the last merged one, so few remain and the stored bytes stay near the document's.
         let chunks = boxed.load_chunks(&x).expect("load");
-        assert!(chunks.len() < 40, "{} chunks", chunks.len());
+        assert!(chunks.len() < 100, "{} chunks", chunks.len());
+        written = chunks.iter().map(Vec::len).sum();
         for chunk in chunks {
             storage.append_chunk(&x, chunk).expect("copy");
         }
@@ -95,8 +105,39 @@ fn storage_is_compacted_and_reloads() {
     let mut doc = b.doc_mut(&x).expect("doc");
     assert_eq!(
         doc.get_map("m").get("k"),
-        Some(dagsync::Item::Value(99i64.into()))
+        Some(dagsync::Item::Value(399i64.into()))
     );
+    assert_eq!(doc.get_text("t").len(), 400_000);
+    let saved = doc.save().len();
+    assert!(
+        written <= 3 * saved,
+        "{written} B stored for a {saved} B document"
+    );
+}
+
+#[test]
+fn a_damaged_stored_chunk_is_skipped_and_reported() {
+    let mut storage = MemoryStorage::new();
+    let x = DocId([8; 16]);
+    {
+        let mut a = Repo::new(ActorId([1; 32]), Box::new(storage.clone())).expect("new");
+        a.create_with_id(x).expect("create");
+        a.change(&x, |d| d.get_text("t").insert(0, "kept"))
+            .expect("doc")
+            .expect("edit");
+        for chunk in a.into_storage().load_chunks(&x).expect("load") {
+            storage.append_chunk(&x, chunk).expect("copy");
+        }
+    }
+    storage
+        .append_chunk(&x, b"DAGS not a chunk".to_vec())
+        .expect("append");
+    let mut b = Repo::new(ActorId([1; 32]), Box::new(storage)).expect("opens anyway");
+    assert_eq!(text(&mut b, &x), "kept");
+    let events: Vec<RepoEvent> = std::iter::from_fn(|| b.poll_event()).collect();
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, RepoEvent::StoredChunkRefused { doc, .. } if *doc == x)));
 }
 
 #[test]

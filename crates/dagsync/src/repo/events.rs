@@ -87,6 +87,14 @@ pub enum RepoEvent {
     DocAdded(DocId),
     /// Changes from a peer were applied to a document.
     DocChanged(DocId),
+    /// A chunk of a document stored earlier could not be read back (damaged on disk): it was
+    /// skipped, and the next compaction rewrites the document without it.
+    StoredChunkRefused {
+        /// The document.
+        doc: DocId,
+        /// Why the document refused it.
+        reason: String,
+    },
     /// A peer proved, in the handshake, that it holds the key of `actor`.
     PeerAuthenticated {
         /// The peer.
@@ -139,6 +147,12 @@ pub struct RepoConfig {
     /// A peer is banned after this many refused messages (malformed, invalid changes, failed
     /// handshakes).
     pub max_faults: u32,
+    /// A document's appended chunks are merged into one once they outgrow the last merged
+    /// one and this many bytes (each byte is then rewritten a bounded number of times:
+    /// storing stays linear in what was written)…
+    pub compact_min_bytes: usize,
+    /// …or once there are this many chunks (loading reads every one).
+    pub compact_max_chunks: usize,
 }
 
 impl Default for RepoConfig {
@@ -148,6 +162,8 @@ impl Default for RepoConfig {
             retry_after_ms: 2_000,
             max_docs: 100_000,
             max_faults: 32,
+            compact_min_bytes: 64 * 1024,
+            compact_max_chunks: 1_000,
         }
     }
 }

@@ -26,7 +26,7 @@ pub enum PeerFault {
 
 impl PeerFault {
     /// The fault behind a failed [`super::Repo::receive`], if the peer is to blame.
-    pub(super) fn of(error: &RepoError) -> Option<PeerFault> {
+    pub fn of(error: &RepoError) -> Option<PeerFault> {
         Some(match error {
             RepoError::Frame { source, .. } => PeerFault::BadFrame(source.clone()),
             RepoError::Malformed { source, .. } => PeerFault::Malformed(source.clone()),

@@ -61,14 +61,14 @@ const MIN_FRAME: usize = 256;
 /// times [`RepoConfig::retry_after_ms`].
 pub const MAX_BACKOFF_SHIFT: u32 = 3;
 
-/// Compaction: a document's chunks are merged once there are this many.
-const COMPACT_AFTER: usize = 32;
-
 /// A document with what of it is stored.
 struct Entry {
     doc: DocCell,
     saved: VersionVector,
     chunks: usize,
+    /// Bytes of the last merged chunk, and of the chunks appended after it.
+    merged_bytes: usize,
+    appended_bytes: usize,
 }
 
 /// Who the repo's documents belong to: an actor, and its key pair when changes are signed.
@@ -96,6 +96,8 @@ impl Owner {
             doc: Rc::new(RefCell::new(doc)),
             saved: VersionVector::new(),
             chunks: 0,
+            merged_bytes: 0,
+            appended_bytes: 0,
         }
     }
 }
@@ -219,15 +221,20 @@ impl Repo {
             {
                 let mut doc = entry.doc.borrow_mut();
                 for chunk in &chunks {
-                    doc.import_changes(chunk)
-                        .map_err(|e| StorageError::Corrupt {
+                    // A chunk the document refuses (damaged on disk) is reported and skipped;
+                    // the next compaction writes what the document holds without it.
+                    if let Err(e) = doc.import_changes(chunk) {
+                        repo.events.push_back(RepoEvent::StoredChunkRefused {
                             doc: id,
                             reason: e.to_string(),
-                        })?;
+                        });
+                    }
                 }
                 entry.saved = doc.version().clone();
             }
             entry.chunks = chunks.len();
+            entry.merged_bytes = chunks.iter().map(Vec::len).max().unwrap_or(0);
+            entry.appended_bytes = chunks.iter().map(Vec::len).sum::<usize>() - entry.merged_bytes;
             repo.docs.insert(id, entry);
         }
         Ok(repo)
@@ -888,13 +895,18 @@ impl Repo {
         if entry.chunks > 0 && doc.version() == &entry.saved {
             return Ok(());
         }
-        if entry.chunks + 1 >= COMPACT_AFTER {
+        let chunk = doc.export_changes(&entry.saved);
+        let appended = entry.appended_bytes + chunk.len();
+        let outgrown = appended > entry.merged_bytes.max(self.config.compact_min_bytes);
+        if entry.chunks >= 1 && (outgrown || entry.chunks + 1 >= self.config.compact_max_chunks) {
             let all = doc.export_changes(&VersionVector::new());
+            entry.merged_bytes = all.len();
+            entry.appended_bytes = 0;
             self.storage.compact(id, all)?;
             entry.chunks = 1;
         } else {
-            let chunk = doc.export_changes(&entry.saved);
             self.storage.append_chunk(id, chunk)?;
+            entry.appended_bytes = appended;
             entry.chunks += 1;
         }
         entry.saved = doc.version().clone();
