@@ -36,8 +36,9 @@ use crate::actor::ActorId;
 use crate::auth::Identity;
 use crate::clock::VersionVector;
 use crate::doc::Doc;
+use crate::error::{ApplyError, DecodeError, Equivocation};
 use crate::presence::{Presence, PresenceConfig, PresenceEvent};
-use crate::sync::{split_frames, SyncState};
+use crate::sync::{split_frames, SyncError, SyncState};
 
 pub use events::{RepoConfig, RepoError, RepoEvent, RepoStats};
 pub use faults::PeerFault;
@@ -45,6 +46,14 @@ pub use id::{DocId, ParseDocIdError, PeerId};
 use peer::{Handshake, Peer, Session};
 pub use storage::{MemoryStorage, Storage, StorageError};
 use wire::RepoMessage;
+
+/// The change refusal behind a sync error, if that is what it is.
+fn rejected_change(error: &SyncError) -> Option<&ApplyError> {
+    match error {
+        SyncError::InvalidChanges(DecodeError::Rejected(e)) => Some(e),
+        _ => None,
+    }
+}
 
 /// A document shared between the repo and whoever edits it (such as the JS `Doc` object).
 /// Edits made through it directly are stored and synced by [`Repo::local_change`].
@@ -536,6 +545,29 @@ impl Repo {
             return Err(RepoError::Banned(peer.clone()));
         }
         let result = self.receive_frame(peer, frame);
+        if let Err(RepoError::Sync { doc, source, .. }) = &result {
+            if let Some(ApplyError::Equivocation(evidence)) = rejected_change(source) {
+                let Equivocation {
+                    actor,
+                    seq,
+                    existing,
+                    conflicting,
+                } = evidence.as_ref();
+                // The author is to blame, not the peer that passed it on.
+                self.events.push_back(RepoEvent::Equivocation {
+                    doc: *doc,
+                    actor: *actor,
+                    seq: *seq,
+                    existing: *existing,
+                    conflicting: *conflicting,
+                });
+                // Our own key used elsewhere is reported, but we cannot ban ourselves.
+                if self.config.ban_equivocators && *actor != self.actor() {
+                    self.ban(*actor)?;
+                }
+                return result;
+            }
+        }
         if let Err(error) = &result {
             if let Some(fault) = PeerFault::of(error) {
                 self.stats.refused += 1;
