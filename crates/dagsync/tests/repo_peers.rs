@@ -423,3 +423,50 @@ fn an_equivocating_author_is_reported_and_banned_not_the_peer_passing_it_on() {
         "nothing of the other branch"
     );
 }
+
+#[test]
+fn traffic_per_peer_and_sync_latency_are_counted() {
+    let (mut a, mut b) = (signed_repo(1), signed_repo(2));
+    let x = a.create().expect("create");
+    a.connect(PeerId::from("b")).expect("connect");
+    b.connect(PeerId::from("a")).expect("connect");
+    pump(&mut a, &mut b);
+    assert_eq!(
+        a.sync_latency().map(|l| l.samples),
+        Some(1),
+        "the first sync"
+    );
+    // Each edit reaches b 20 ms later and b's answer 20 ms after that: 40 ms to confirm.
+    let mut now = 1_000;
+    for i in 0..20 {
+        now += 100;
+        a.set_now(now);
+        a.change(&x, |d| d.get_text("t").insert(0, &i.to_string()))
+            .expect("doc")
+            .expect("edit");
+        while let Some((_, f)) = a.poll_frame() {
+            b.set_now(now + 20);
+            b.receive(&PeerId::from("a"), &f).expect("valid");
+        }
+        while let Some((_, f)) = b.poll_frame() {
+            a.set_now(now + 40);
+            a.receive(&PeerId::from("b"), &f).expect("valid");
+        }
+        pump(&mut a, &mut b);
+    }
+    let latency = a.sync_latency().expect("samples");
+    assert_eq!(latency.samples, 21);
+    assert_eq!((latency.p50_ms, latency.p95_ms), (40, 40));
+    let ab = a.peer_stats(&PeerId::from("b")).expect("connected");
+    let ba = b.peer_stats(&PeerId::from("a")).expect("connected");
+    assert_eq!(
+        (ab.frames_sent, ab.bytes_sent),
+        (ba.frames_received, ba.bytes_received)
+    );
+    assert_eq!(
+        (ab.frames_received, ab.bytes_received),
+        (ba.frames_sent, ba.bytes_sent)
+    );
+    assert!(ab.bytes_sent > 0 && ab.refused == 0);
+    assert_eq!(a.stats().bytes_sent, ab.bytes_sent);
+}

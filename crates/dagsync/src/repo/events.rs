@@ -186,6 +186,19 @@ impl Default for RepoConfig {
     }
 }
 
+/// Sync latency percentiles (see [`Repo::sync_latency`](super::Repo::sync_latency)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SyncLatency {
+    /// How many samples.
+    pub samples: usize,
+    /// Median, in milliseconds.
+    pub p50_ms: u64,
+    /// 95th percentile.
+    pub p95_ms: u64,
+    /// 99th percentile.
+    pub p99_ms: u64,
+}
+
 /// Counters of a [`Repo`](super::Repo).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RepoStats {
