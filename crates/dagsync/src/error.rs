@@ -155,6 +155,20 @@ pub enum DocError {
     UnknownPosition,
 }
 
+/// Evidence that an author signed two different changes with one sequence number.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("actor {actor} equivocated: changes {existing} and {conflicting} both claim seq {seq}")]
+pub struct Equivocation {
+    /// The author.
+    pub actor: crate::ActorId,
+    /// The sequence number both changes claim.
+    pub seq: u64,
+    /// The change the document holds.
+    pub existing: crate::ChangeHash,
+    /// The one it refused.
+    pub conflicting: crate::ChangeHash,
+}
+
 /// Why a remote change was refused. A refused change is not applied and changes nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -189,6 +203,11 @@ pub enum ApplyError {
         /// Its sequence number.
         seq: u64,
     },
+    /// The author signed two different changes with one sequence number (equivocation): the
+    /// second is refused, and the two hashes are the evidence (both are vouched for by the
+    /// author's key). Replicas that received the other one first keep that one instead.
+    #[error("{0}")]
+    Equivocation(Box<Equivocation>),
     /// An operation is malformed (wrong container kind, empty insert, overlapping op ids, ...).
     #[error("change {actor}/{seq} is invalid: {what}")]
     Invalid {

@@ -25,6 +25,6 @@ pub use doc::{
     HistoryEntry, InsertContent, Item, ListMut, MapMut, NewItem, Op, OpAction, Origin, Patch,
     PatchAction, PathElem, RegisterMut, SetMut, StablePosition, TextMut, UndoConfig, UndoStep,
 };
-pub use error::{ApplyError, DecodeError, DocError, Result};
+pub use error::{ApplyError, DecodeError, DocError, Equivocation, Result};
 pub use sync::{SyncError, SyncState};
 pub use value::Value;

@@ -352,3 +352,121 @@ fn a_peer_back_under_another_transport_id_resumes_where_it_left() {
         "resumed {resumed} B vs first {first} B"
     );
 }
+
+#[test]
+fn an_equivocating_author_is_reported_and_banned_not_the_peer_passing_it_on() {
+    // One key on two devices (phone, laptop) that write change 2 apart; bob meets the phone
+    // directly and the laptop's branch through carol, an honest relay.
+    let (mut phone, mut laptop) = (signed_repo(1), signed_repo(1));
+    let (mut bob, mut carol) = (signed_repo(2), signed_repo(3));
+    let x = phone.create().expect("create");
+    phone
+        .change(&x, |d| d.get_text("t").insert(0, "base "))
+        .expect("doc")
+        .expect("edit");
+    phone.connect(PeerId::from("b")).expect("connect");
+    laptop.connect(PeerId::from("a")).expect("connect");
+    pump(&mut phone, &mut laptop);
+    phone.disconnect(&PeerId::from("b")).expect("disconnect");
+    laptop.disconnect(&PeerId::from("a")).expect("disconnect");
+    phone
+        .change(&x, |d| d.get_text("t").insert(5, "phone"))
+        .expect("doc")
+        .expect("edit");
+    laptop
+        .change(&x, |d| d.get_text("t").insert(5, "laptop"))
+        .expect("doc")
+        .expect("edit");
+    for (a, b) in [(&mut phone, &mut bob), (&mut laptop, &mut carol)] {
+        a.connect(PeerId::from("b")).expect("connect");
+        b.connect(PeerId::from("a")).expect("connect");
+        pump(a, b);
+    }
+    assert_eq!(text(&mut bob, &x), "base phone");
+    assert_eq!(text(&mut carol, &x), "base laptop");
+    events(&mut bob);
+    // Carol passes the laptop's branch on: bob catches it, reports both hashes, bans the key.
+    bob.connect(PeerId::from("carol")).expect("connect");
+    carol.connect(PeerId::from("bob")).expect("connect");
+    let errors = pump_with(&mut carol, &mut bob, ("carol", "bob"), |_, _| {});
+    assert!(!errors.is_empty());
+    let seen = events(&mut bob);
+    let caught = seen.iter().find_map(|e| match e {
+        RepoEvent::Equivocation {
+            actor,
+            seq,
+            existing,
+            conflicting,
+            ..
+        } => Some((*actor, *seq, *existing, *conflicting)),
+        _ => None,
+    });
+    let (actor, seq, existing, conflicting) = caught.expect("equivocation reported");
+    assert_eq!((actor, seq), (identity(1).actor(), 2));
+    assert_ne!(existing, conflicting);
+    assert_eq!(
+        bob.banned_actors().collect::<Vec<_>>(),
+        vec![&identity(1).actor()]
+    );
+    assert_eq!(
+        bob.peers(),
+        vec![PeerId::from("carol")],
+        "the key's device dropped"
+    );
+    assert!(
+        !seen.iter().any(|e| matches!(e, RepoEvent::Fault { .. })),
+        "the relay is not blamed"
+    );
+    assert_eq!(
+        text(&mut bob, &x),
+        "base phone",
+        "nothing of the other branch"
+    );
+}
+
+#[test]
+fn traffic_per_peer_and_sync_latency_are_counted() {
+    let (mut a, mut b) = (signed_repo(1), signed_repo(2));
+    let x = a.create().expect("create");
+    a.connect(PeerId::from("b")).expect("connect");
+    b.connect(PeerId::from("a")).expect("connect");
+    pump(&mut a, &mut b);
+    assert_eq!(
+        a.sync_latency().map(|l| l.samples),
+        Some(1),
+        "the first sync"
+    );
+    // Each edit reaches b 20 ms later and b's answer 20 ms after that: 40 ms to confirm.
+    let mut now = 1_000;
+    for i in 0..20 {
+        now += 100;
+        a.set_now(now);
+        a.change(&x, |d| d.get_text("t").insert(0, &i.to_string()))
+            .expect("doc")
+            .expect("edit");
+        while let Some((_, f)) = a.poll_frame() {
+            b.set_now(now + 20);
+            b.receive(&PeerId::from("a"), &f).expect("valid");
+        }
+        while let Some((_, f)) = b.poll_frame() {
+            a.set_now(now + 40);
+            a.receive(&PeerId::from("b"), &f).expect("valid");
+        }
+        pump(&mut a, &mut b);
+    }
+    let latency = a.sync_latency().expect("samples");
+    assert_eq!(latency.samples, 21);
+    assert_eq!((latency.p50_ms, latency.p95_ms), (40, 40));
+    let ab = a.peer_stats(&PeerId::from("b")).expect("connected");
+    let ba = b.peer_stats(&PeerId::from("a")).expect("connected");
+    assert_eq!(
+        (ab.frames_sent, ab.bytes_sent),
+        (ba.frames_received, ba.bytes_received)
+    );
+    assert_eq!(
+        (ab.frames_received, ab.bytes_received),
+        (ba.frames_sent, ba.bytes_sent)
+    );
+    assert!(ab.bytes_sent > 0 && ab.refused == 0);
+    assert_eq!(a.stats().bytes_sent, ab.bytes_sent);
+}

@@ -279,3 +279,53 @@ fn saves_and_exports_carry_one_signature_per_author_however_often_it_signed() {
     let mut loaded = Doc::load(&saved, ActorId([9; 32])).expect("load");
     assert_eq!(loaded.heads(), bob.heads());
 }
+
+#[test]
+fn an_author_signing_two_changes_with_one_seq_is_caught_with_both_hashes() {
+    // Alice's key on two devices that do not sync: both write change 2.
+    let mut phone = Doc::with_identity(identity(1));
+    phone.get_text("t").insert(0, "base ").expect("insert");
+    phone.commit(Some("base"));
+    let base = phone.version().clone();
+    let mut laptop = Doc::with_identity(identity(1));
+    laptop
+        .import_changes(&phone.export_changes(&Default::default()))
+        .expect("import");
+    phone
+        .get_text("t")
+        .insert(5, "from the phone")
+        .expect("insert");
+    phone.commit(Some("phone"));
+    laptop
+        .get_text("t")
+        .insert(5, "from the laptop")
+        .expect("insert");
+    laptop.commit(Some("laptop"));
+    let from_laptop = laptop.export_changes(&base);
+    let mut bob = Doc::with_identity(identity(2));
+    bob.import_changes(&phone.export_changes(&Default::default()))
+        .expect("import");
+    let before = (bob.heads(), bob.to_json());
+    let e = bob.import_changes(&from_laptop).expect_err("equivocation");
+    let phone_head = phone.heads()[0];
+    let laptop_head = laptop.heads()[0];
+    match e {
+        dagsync::DecodeError::Rejected(ApplyError::Equivocation(evidence)) => {
+            assert_eq!(evidence.actor, identity(1).actor());
+            assert_eq!(evidence.seq, 2);
+            assert_eq!(
+                (evidence.existing, evidence.conflicting),
+                (phone_head, laptop_head)
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!((bob.heads(), bob.to_json()), before, "nothing changed");
+    // Someone else's change in Alice's name with that number is no evidence against her.
+    let mut forged = unsigned(laptop.changes_since(&base));
+    forged[0].signature = Some(identity(3).sign(&forged[0].hash()));
+    assert!(!matches!(
+        bob.apply_changes(forged),
+        Err(ApplyError::Equivocation(_))
+    ));
+}

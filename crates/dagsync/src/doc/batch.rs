@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use crate::actor::ActorId;
 use crate::auth::Coverage;
 use crate::dag::ChangeHash;
-use crate::error::ApplyError;
+use crate::error::{ApplyError, Equivocation};
 
 use super::remote::Overlay;
 use super::types::{ApplyReport, Change, Origin};
@@ -81,6 +81,7 @@ impl Doc {
         // then the new ones as given, so a loaded snapshot keeps its order.
         let mut arrival: Vec<ChangeHash> = candidates.keys().copied().collect();
         arrival.sort_unstable_by_key(|h| candidates[h].id());
+        let mut conflicts: Vec<(ChangeHash, Change)> = Vec::new();
         for (hash, change) in changes {
             if self.by_hash.contains_key(&hash) || candidates.contains_key(&hash) {
                 // A buffered change now received straight from its author is admitted.
@@ -90,18 +91,17 @@ impl Doc {
                 continue;
             }
             if change.seq <= self.version.get(&change.actor) {
-                return Err(ApplyError::Invalid {
-                    actor: change.actor,
-                    seq: change.seq,
-                    what: "another change with this author and sequence number is already applied"
-                        .to_owned(),
-                });
+                conflicts.push((hash, change));
+                continue;
             }
             if from == Some(&change.actor) {
                 direct.insert(hash);
             }
             candidates.insert(hash, change);
             arrival.push(hash);
+        }
+        if !conflicts.is_empty() {
+            return Err(self.conflict_error(&candidates, conflicts));
         }
         let mut rejected = 0;
         // Authenticate: one signature per author. A forged given change fails the call; a
@@ -158,6 +158,44 @@ impl Doc {
                         .ok_or(e)?;
                 }
             }
+        }
+    }
+
+    /// The error for changes whose author already has an applied change with their sequence
+    /// number: equivocation, with both hashes as evidence, when the author's key vouches for
+    /// the new one too (its own signature, or a signed later change of the batch covering it);
+    /// an invalid change otherwise (anyone can make up a change in someone else's name).
+    fn conflict_error(
+        &self,
+        candidates: &HashMap<ChangeHash, Change>,
+        conflicts: Vec<(ChangeHash, Change)>,
+    ) -> ApplyError {
+        let mut all = candidates.clone();
+        all.extend(conflicts.iter().cloned());
+        let coverage = Coverage::of(&all);
+        let (hash, change) = &conflicts[0];
+        let vouched = coverage.verified.contains(hash) || coverage.covered.contains(hash);
+        let existing = self
+            .actor_index
+            .get(&change.actor)
+            .and_then(|&a| {
+                let at = usize::try_from(change.seq).ok()?.checked_sub(1)?;
+                self.by_actor[a as usize].get(at).copied()
+            })
+            .and_then(|i| self.changes[i as usize].hash);
+        match existing {
+            Some(existing) if vouched => ApplyError::Equivocation(Box::new(Equivocation {
+                actor: change.actor,
+                seq: change.seq,
+                existing,
+                conflicting: *hash,
+            })),
+            _ => ApplyError::Invalid {
+                actor: change.actor,
+                seq: change.seq,
+                what: "another change with this author and sequence number is already applied"
+                    .to_owned(),
+            },
         }
     }
 

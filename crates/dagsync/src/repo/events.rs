@@ -123,6 +123,21 @@ pub enum RepoEvent {
         /// Who.
         actor: ActorId,
     },
+    /// An author signed two different changes with one sequence number; the second was
+    /// refused. The two hashes are the evidence; with [`RepoConfig::ban_equivocators`] the
+    /// author is banned ([`super::Repo::ban`]).
+    Equivocation {
+        /// The document.
+        doc: DocId,
+        /// The author.
+        actor: ActorId,
+        /// The sequence number both changes claim.
+        seq: u64,
+        /// The change this repo holds.
+        existing: crate::ChangeHash,
+        /// The one it refused.
+        conflicting: crate::ChangeHash,
+    },
     /// A peer was disconnected and is refused from now on: banned with [`Repo::ban`](super::Repo::ban) or
     /// [`Repo::ban_peer`](super::Repo::ban_peer), or after [`RepoConfig::max_faults`] faults.
     PeerBanned {
@@ -153,6 +168,8 @@ pub struct RepoConfig {
     pub compact_min_bytes: usize,
     /// …or once there are this many chunks (loading reads every one).
     pub compact_max_chunks: usize,
+    /// Whether an author caught equivocating is banned at once (on by default).
+    pub ban_equivocators: bool,
 }
 
 impl Default for RepoConfig {
@@ -164,8 +181,22 @@ impl Default for RepoConfig {
             max_faults: 32,
             compact_min_bytes: 64 * 1024,
             compact_max_chunks: 1_000,
+            ban_equivocators: true,
         }
     }
+}
+
+/// Sync latency percentiles (see [`Repo::sync_latency`](super::Repo::sync_latency)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SyncLatency {
+    /// How many samples.
+    pub samples: usize,
+    /// Median, in milliseconds.
+    pub p50_ms: u64,
+    /// 95th percentile.
+    pub p95_ms: u64,
+    /// 99th percentile.
+    pub p99_ms: u64,
 }
 
 /// Counters of a [`Repo`](super::Repo).

@@ -36,15 +36,25 @@ use crate::actor::ActorId;
 use crate::auth::Identity;
 use crate::clock::VersionVector;
 use crate::doc::Doc;
+use crate::error::{ApplyError, DecodeError, Equivocation};
 use crate::presence::{Presence, PresenceConfig, PresenceEvent};
-use crate::sync::{split_frames, SyncState};
+use crate::sync::{split_frames, SyncError, SyncState};
 
-pub use events::{RepoConfig, RepoError, RepoEvent, RepoStats};
+pub use events::{RepoConfig, RepoError, RepoEvent, RepoStats, SyncLatency};
 pub use faults::PeerFault;
 pub use id::{DocId, ParseDocIdError, PeerId};
+pub use peer::PeerStats;
 use peer::{Handshake, Peer, Session};
 pub use storage::{MemoryStorage, Storage, StorageError};
 use wire::RepoMessage;
+
+/// The change refusal behind a sync error, if that is what it is.
+fn rejected_change(error: &SyncError) -> Option<&ApplyError> {
+    match error {
+        SyncError::InvalidChanges(DecodeError::Rejected(e)) => Some(e),
+        _ => None,
+    }
+}
 
 /// A document shared between the repo and whoever edits it (such as the JS `Doc` object).
 /// Edits made through it directly are stored and synced by [`Repo::local_change`].
@@ -154,6 +164,8 @@ pub struct Repo {
     seed: Option<u64>,
     sessions_started: u64,
     stats: RepoStats,
+    /// The latest sync latencies (ms), oldest first.
+    latencies: VecDeque<u64>,
 }
 
 impl std::fmt::Debug for Repo {
@@ -214,6 +226,7 @@ impl Repo {
             seed: None,
             sessions_started: 0,
             stats: RepoStats::default(),
+            latencies: VecDeque::new(),
         };
         for id in repo.storage.doc_ids()? {
             let mut entry = repo.owner.new_entry();
@@ -536,6 +549,29 @@ impl Repo {
             return Err(RepoError::Banned(peer.clone()));
         }
         let result = self.receive_frame(peer, frame);
+        if let Err(RepoError::Sync { doc, source, .. }) = &result {
+            if let Some(ApplyError::Equivocation(evidence)) = rejected_change(source) {
+                let Equivocation {
+                    actor,
+                    seq,
+                    existing,
+                    conflicting,
+                } = evidence.as_ref();
+                // The author is to blame, not the peer that passed it on.
+                self.events.push_back(RepoEvent::Equivocation {
+                    doc: *doc,
+                    actor: *actor,
+                    seq: *seq,
+                    existing: *existing,
+                    conflicting: *conflicting,
+                });
+                // Our own key used elsewhere is reported, but we cannot ban ourselves.
+                if self.config.ban_equivocators && *actor != self.actor() {
+                    self.ban(*actor)?;
+                }
+                return result;
+            }
+        }
         if let Err(error) = &result {
             if let Some(fault) = PeerFault::of(error) {
                 self.stats.refused += 1;
@@ -545,6 +581,7 @@ impl Repo {
                 });
                 let faults = self.peers.get_mut(peer).map(|p| {
                     p.faults += 1;
+                    p.stats.refused += 1;
                     p.faults
                 });
                 if faults.is_some_and(|n| n >= self.config.max_faults) {
@@ -562,6 +599,8 @@ impl Repo {
             .ok_or_else(|| RepoError::UnknownPeer(peer.clone()))?;
         self.stats.frames_received += 1;
         self.stats.bytes_received += frame.len() as u64;
+        p.stats.frames_received += 1;
+        p.stats.bytes_received += frame.len() as u64;
         let message = match p.reassembler.push(frame) {
             Ok(Some(m)) => m,
             Ok(None) => return Ok(()),
@@ -666,6 +705,14 @@ impl Repo {
         if session.state.their_heads() != their_before.as_deref() {
             session.retries = 0;
         }
+        let in_step = session.state.their_heads() == Some(doc.heads().as_slice());
+        if let (true, Some(since)) = (in_step, session.unconfirmed_since) {
+            session.unconfirmed_since = None;
+            if self.latencies.len() == 1_024 {
+                self.latencies.pop_front();
+            }
+            self.latencies.push_back(self.now.saturating_sub(since));
+        }
         let state = session.state.encode();
         let changed = doc.heads() != before;
         drop(doc);
@@ -752,11 +799,43 @@ impl Repo {
     /// The next frame to send, with the peer to send it to.
     pub fn poll_frame(&mut self) -> Option<(PeerId, Vec<u8>)> {
         let next = self.outbox.pop_front();
-        if let Some((_, frame)) = &next {
+        if let Some((peer, frame)) = &next {
             self.stats.frames_sent += 1;
             self.stats.bytes_sent += frame.len() as u64;
+            if let Some(p) = self.peers.get_mut(peer) {
+                p.stats.frames_sent += 1;
+                p.stats.bytes_sent += frame.len() as u64;
+            }
         }
         next
+    }
+
+    /// Tells the repo the time (ms, the clock of [`Repo::tick`]) without ticking: call it
+    /// before `receive` and local changes for precise sync latencies.
+    pub fn set_now(&mut self, now_ms: u64) {
+        self.now = self.now.max(now_ms);
+    }
+
+    /// Traffic with a connected peer.
+    pub fn peer_stats(&self, peer: &PeerId) -> Option<PeerStats> {
+        self.peers.get(peer).map(|p| p.stats)
+    }
+
+    /// Sync latency over the latest (up to 1,024) samples: the time from sending a peer
+    /// changes to its confirmation that it has our heads. `None` before the first sample.
+    pub fn sync_latency(&self) -> Option<SyncLatency> {
+        let mut sorted: Vec<u64> = self.latencies.iter().copied().collect();
+        if sorted.is_empty() {
+            return None;
+        }
+        sorted.sort_unstable();
+        let at = |q: usize| sorted[(sorted.len() - 1) * q / 100];
+        Some(SyncLatency {
+            samples: sorted.len(),
+            p50_ms: at(50),
+            p95_ms: at(95),
+            p99_ms: at(99),
+        })
     }
 
     /// Counters: documents, peers, frames and bytes each way, refusals.
@@ -824,6 +903,7 @@ impl Repo {
                     last_sent: self.now,
                     last_heard: self.now,
                     retries: 0,
+                    unconfirmed_since: None,
                 },
             );
         }
@@ -844,9 +924,13 @@ impl Repo {
             .doc
             .try_borrow_mut()
             .map_err(|_| RepoError::DocBusy(*id))?;
+        let ahead = session.state.their_heads() != Some(doc.heads().as_slice());
         if let Some(message) = doc.generate_sync_message(&mut session.state) {
             drop(doc);
             session.last_sent = now;
+            if ahead && session.unconfirmed_since.is_none() {
+                session.unconfirmed_since = Some(now);
+            }
             let message = RepoMessage::Sync { doc: *id, message };
             self.send(peer, &message);
         }

@@ -22,6 +22,8 @@ pub(super) struct Session {
     pub(super) last_heard: u64,
     /// Retries since the peer's heads last changed (the wait doubles with each, up to 8×).
     pub(super) retries: u32,
+    /// When we sent changes the peer has not confirmed yet (for the sync latency).
+    pub(super) unconfirmed_since: Option<u64>,
 }
 
 /// Where the handshake with a peer stands.
@@ -59,6 +61,23 @@ pub(super) struct Peer {
     pub(super) started: bool,
     /// Messages from this peer refused so far.
     pub(super) faults: u32,
+    /// Traffic with this peer.
+    pub(super) stats: PeerStats,
+}
+
+/// Traffic with one peer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PeerStats {
+    /// Frames sent to it.
+    pub frames_sent: u64,
+    /// Bytes of those frames.
+    pub bytes_sent: u64,
+    /// Frames received from it.
+    pub frames_received: u64,
+    /// Bytes of those frames.
+    pub bytes_received: u64,
+    /// Its frames or messages refused.
+    pub refused: u64,
 }
 
 impl Peer {
@@ -80,6 +99,7 @@ impl Peer {
             },
             started: false,
             faults: 0,
+            stats: PeerStats::default(),
         }
     }
 
