@@ -263,6 +263,8 @@ async function repos(): Promise<void> {
   offPeer();
   const stats: RepoStats = repo.stats();
   const counts: [number, number, number, boolean] = [stats.docs, stats.peers, stats.bytesSent, stats.pendingWrites];
+  const p95: number | undefined = stats.syncLatencyMs?.p95;
+  const perPeer: [string, number][] = stats.perPeer.map((t) => [t.network, t.bytesReceived]);
   const ids: string[] = repo.docIds();
   await repo.close();
   await inMemory.close();

@@ -103,6 +103,20 @@ export interface RepoStats {
   refused: number;
   /** Whether writes wait for a flush to storage. */
   pendingWrites: boolean;
+  /** Time from sending a peer changes to its confirmation (latest 1,024 syncs); null before any. */
+  syncLatencyMs: { samples: number; p50: number; p95: number; p99: number } | null;
+  /** Traffic with each connected peer. */
+  perPeer: PeerTraffic[];
+}
+
+/** Traffic with one connected peer. */
+export interface PeerTraffic extends PeerInfo {
+  framesSent: number;
+  bytesSent: number;
+  framesReceived: number;
+  bytesReceived: number;
+  /** Its frames or messages refused. */
+  refused: number;
 }
 
 export interface Repo {
@@ -290,6 +304,38 @@ impl Repo {
         put(&object, "framesReceived", &number(stats.frames_received));
         put(&object, "bytesReceived", &number(stats.bytes_received));
         put(&object, "refused", &number(stats.refused));
+        let latency = with_core(&self.inner, |core| core.sync_latency())
+            .ok()
+            .flatten();
+        let latency_value = match latency {
+            Some(l) => {
+                let o = Object::new();
+                put(&o, "samples", &number(l.samples as u64));
+                put(&o, "p50", &number(l.p50_ms));
+                put(&o, "p95", &number(l.p95_ms));
+                put(&o, "p99", &number(l.p99_ms));
+                o.into()
+            }
+            None => JsValue::NULL,
+        };
+        put(&object, "syncLatencyMs", &latency_value);
+        let per_peer = with_core(&self.inner, |core| {
+            core.peers()
+                .iter()
+                .filter_map(|peer| {
+                    let traffic = core.peer_stats(peer)?;
+                    let o: Object = peer_info(&self.inner, core, peer).into();
+                    put(&o, "framesSent", &number(traffic.frames_sent));
+                    put(&o, "bytesSent", &number(traffic.bytes_sent));
+                    put(&o, "framesReceived", &number(traffic.frames_received));
+                    put(&o, "bytesReceived", &number(traffic.bytes_received));
+                    put(&o, "refused", &number(traffic.refused));
+                    Some(JsValue::from(o))
+                })
+                .collect::<Array>()
+        })
+        .unwrap_or_default();
+        put(&object, "perPeer", &per_peer);
         let pending = !self.inner.dirty.borrow().is_empty()
             || self
                 .inner
@@ -583,6 +629,8 @@ fn process(inner: &Rc<RepoInner>) {
         .collect();
     let mut errors: Vec<BindingError> = Vec::new();
     let fed = with_core(inner, |core| {
+        // The clock of the sync latencies (ticks only come every 500 ms).
+        core.set_now(js_sys::Date::now() as u64);
         for (doc, chunk) in &incoming {
             if let Err(e) = core.merge_stored_chunk(doc, chunk) {
                 errors.push(e.into());

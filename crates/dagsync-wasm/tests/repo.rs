@@ -194,6 +194,18 @@ async fn two_repos_sync_over_a_network_and_report_peers() {
         .any(|e| get(e, "origin") == "remote"));
     let stats = call(&a, "stats", &[]).unwrap();
     assert!(get(&stats, "framesReceived").as_f64().unwrap() > 0.0);
+    // Per peer, the same traffic; and the syncs a confirmed have latencies.
+    let per_peer: Array = get(&stats, "perPeer").into();
+    assert_eq!(per_peer.length(), 1);
+    let traffic = per_peer.get(0);
+    assert_eq!(get(&traffic, "id"), "b");
+    assert_eq!(get(&traffic, "bytesReceived"), get(&stats, "bytesReceived"));
+    let latency = get(&stats, "syncLatencyMs");
+    assert!(
+        get(&latency, "samples").as_f64().unwrap() >= 1.0,
+        "{latency:?}"
+    );
+    assert!(get(&latency, "p95").as_f64().unwrap() >= get(&latency, "p50").as_f64().unwrap());
 
     invoke(&b, "close", &[]).await;
     until("a sees b leave", saw("disconnected")).await;
