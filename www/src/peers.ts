@@ -1,7 +1,7 @@
 // The People panel: this device, the connected peers (fingerprint and colour from their key,
 // transport, names from the notebook), sync status, live repo.stats(), the share link with a
 // QR code, and connecting by hand with WebRTC offer/answer strings.
-import type { PeerInfo, Repo, WebRtcNetwork } from "dagsync";
+import type { PeerInfo, PeerTraffic, Repo, RepoStats, WebRtcNetwork } from "dagsync";
 import { renderSVG } from "uqr";
 import { colorOf, fingerprint, initials } from "./identity";
 import { byId, el, friendly, toast } from "./ui";
@@ -22,6 +22,10 @@ function bytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
+function ms(n: number): string {
+  return n < 10 ? `${n.toFixed(1)} ms` : `${Math.round(n)} ms`;
 }
 
 export class PeersPanel {
@@ -73,7 +77,7 @@ export class PeersPanel {
     repo.on("peer", () => this.render());
     window.addEventListener("online", () => this.render());
     window.addEventListener("offline", () => this.render());
-    window.setInterval(() => this.renderStats(), 1000);
+    window.setInterval(() => this.render(), 1000);
     this.render();
   }
 
@@ -105,7 +109,9 @@ export class PeersPanel {
       el("div", { class: "who" }, this.nameInput, el("code", { class: "fp", title: actor }, fingerprint(actor))),
     );
     const peers = this.repo.peers();
-    const rows = peers.map((p) => this.peerRow(p));
+    const stats = this.repo.stats();
+    const traffic = (p: PeerInfo) => stats.perPeer.find((t) => t.id === p.id && t.network === p.network);
+    const rows = peers.map((p) => this.peerRow(p, traffic(p)));
     if (rows.length === 0) {
       rows.push(
         el("li", { class: "people-empty" }, navigator.onLine ? "Nobody else yet. Share the link!" : "You are offline: edits are saved here and sync when you are back."),
@@ -113,10 +119,10 @@ export class PeersPanel {
     }
     this.peersList.replaceChildren(...rows);
     this.renderStatus(peers);
-    this.renderStats();
+    this.renderStats(stats);
   }
 
-  private peerRow(peer: PeerInfo): HTMLElement {
+  private peerRow(peer: PeerInfo, traffic: PeerTraffic | undefined): HTMLElement {
     const name = peer.actor ? this.notebook.personName(peer.actor) : undefined;
     const row = el(
       "li",
@@ -127,6 +133,7 @@ export class PeersPanel {
         { class: "who" },
         el("span", { class: "name" }, name ?? (peer.actor ? "Anonymous" : "Connecting…")),
         el("code", { class: "fp", title: peer.actor ?? peer.id }, peer.actor ? fingerprint(peer.actor) : peer.id.slice(0, 12)),
+        traffic ? el("span", { class: "traffic" }, `↑ ${bytes(traffic.bytesSent)} · ↓ ${bytes(traffic.bytesReceived)}`) : "",
       ),
       el("span", { class: `badge ${peer.network}` }, TRANSPORTS[peer.network] ?? peer.network),
     );
@@ -156,13 +163,14 @@ export class PeersPanel {
     this.status.className = `pill ${kind}`;
   }
 
-  private renderStats(): void {
-    const s = this.repo.stats();
+  private renderStats(s: RepoStats): void {
+    const latency = s.syncLatencyMs;
     const cells: [string, string][] = [
       ["Documents", String(s.docs)],
       ["Peers", String(s.peers)],
       ["Sent", `${s.framesSent} frames · ${bytes(s.bytesSent)}`],
       ["Received", `${s.framesReceived} frames · ${bytes(s.bytesReceived)}`],
+      ["Sync latency", latency ? `${ms(latency.p50)} median · ${ms(latency.p95)} p95` : "—"],
       ["Refused", String(s.refused)],
       ["Storage", s.pendingWrites ? "Saving…" : "Up to date"],
     ];
