@@ -9,7 +9,9 @@
 
 mod common;
 
-use common::{call, collector, get, invoke, object, until};
+use common::{
+    call, collector, get, handle_edit as edit, handle_text as text, invoke, object, until,
+};
 use dagsync_wasm::{BroadcastChannelNetwork, Repo, WebRtcNetwork};
 
 use js_sys::Array;
@@ -23,18 +25,6 @@ fn repo_over(network: JsValue) -> JsValue {
     Repo::new(object(&[("network", Array::of1(&network).into())]))
         .unwrap()
         .into()
-}
-
-fn text(handle: &JsValue) -> String {
-    let text = call(&get(handle, "doc"), "getText", &["t".into()]).unwrap();
-    call(&text, "toString", &[]).unwrap().as_string().unwrap()
-}
-
-fn edit(handle: &JsValue, at: u32, s: &str) {
-    let doc = get(handle, "doc");
-    let text = call(&doc, "getText", &["t".into()]).unwrap();
-    call(&text, "insert", &[at.into(), s.into()]).unwrap();
-    call(&doc, "commit", &[]).unwrap();
 }
 
 /// Two repos over networks `a` and `b`: a document made in one is found, edited both ways,
