@@ -8,7 +8,10 @@
 
 mod common;
 
-use common::{call, code, collector, get, invoke, object, until, wait, MemoryLink};
+use common::{
+    call, code, collector, get, handle_edit as edit, handle_text as text, invoke, object, until,
+    wait, MemoryLink,
+};
 use dagsync_wasm::{IndexedDbStorage, Repo};
 use std::rc::Rc;
 
@@ -32,20 +35,6 @@ fn stored_repo(db: &str) -> JsValue {
 async fn fresh(name: &str) -> &str {
     rexie::Rexie::delete(name).await.unwrap();
     name
-}
-
-/// The text "t" of a handle's document.
-fn text(handle: &JsValue) -> String {
-    let text = call(&get(handle, "doc"), "getText", &["t".into()]).unwrap();
-    call(&text, "toString", &[]).unwrap().as_string().unwrap()
-}
-
-/// Inserts into the text "t" of a handle's document and commits.
-fn edit(handle: &JsValue, at: u32, s: &str) {
-    let doc = get(handle, "doc");
-    let text = call(&doc, "getText", &["t".into()]).unwrap();
-    call(&text, "insert", &[at.into(), s.into()]).unwrap();
-    call(&doc, "commit", &[]).unwrap();
 }
 
 #[wasm_bindgen_test]

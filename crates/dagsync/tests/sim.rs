@@ -110,6 +110,33 @@ fn frames_smaller_than_messages_are_reassembled() {
     settle_and_check(&mut sim);
 }
 
+/// `steps` random steps on `sim`: a partition, a heal or a restart (each 1 in `odds`), an edit
+/// otherwise, then up to `max_ms` of network time; finally every link is healed.
+fn random_scenario(sim: &mut Sim, steps: usize, odds: u64, max_ms: u64) {
+    let n = sim.len();
+    for _ in 0..steps {
+        match sim.rng.below(odds) {
+            0 => {
+                let side: Vec<usize> = (0..n).filter(|_| sim.rng.below(2) == 0).collect();
+                sim.partition(&side);
+            }
+            1 => sim.heal(),
+            2 => {
+                let i = sim.rng.below(n as u64) as usize;
+                let keep = sim.rng.below(3) != 0;
+                sim.restart(i, keep);
+            }
+            _ => {
+                let i = sim.rng.below(n as u64) as usize;
+                sim.edit(i);
+            }
+        }
+        let ms = sim.rng.below(max_ms);
+        sim.run(ms);
+    }
+    sim.heal();
+}
+
 proptest! {
     // 24 cases by default; `PROPTEST_CASES=1000 cargo test --release --test sim` for a soak.
     #![proptest_config(ProptestConfig {
@@ -123,27 +150,7 @@ proptest! {
     fn random_scenarios_converge(seed in any::<u64>(), n in 2usize..7, steps in 10usize..60) {
         let mut sim = Sim::new(n, seed, NetConfig::default());
         sim.random_topology(n / 2);
-        for _ in 0..steps {
-            match sim.rng.below(20) {
-                0 => {
-                    let side: Vec<usize> = (0..n).filter(|_| sim.rng.below(2) == 0).collect();
-                    sim.partition(&side);
-                }
-                1 => sim.heal(),
-                2 => {
-                    let i = sim.rng.below(n as u64) as usize;
-                    let keep = sim.rng.below(3) != 0;
-                    sim.restart(i, keep);
-                }
-                _ => {
-                    let i = sim.rng.below(n as u64) as usize;
-                    sim.edit(i);
-                }
-            }
-            let ms = sim.rng.below(100);
-            sim.run(ms);
-        }
-        sim.heal();
+        random_scenario(&mut sim, steps, 20, 100);
         prop_assert!(sim.settle(600_000), "never quiet");
         let result = sim.check_converged();
         prop_assert!(result.is_ok(), "{:?}\n{}", result, sim.describe());
@@ -162,27 +169,7 @@ proptest! {
         };
         let mut sim = Sim::new(n, seed, config);
         sim.random_topology(n / 3);
-        for _ in 0..steps {
-            match sim.rng.below(25) {
-                0 => {
-                    let side: Vec<usize> = (0..n).filter(|_| sim.rng.below(2) == 0).collect();
-                    sim.partition(&side);
-                }
-                1 => sim.heal(),
-                2 => {
-                    let i = sim.rng.below(n as u64) as usize;
-                    let keep = sim.rng.below(3) != 0;
-                    sim.restart(i, keep);
-                }
-                _ => {
-                    let i = sim.rng.below(n as u64) as usize;
-                    sim.edit(i);
-                }
-            }
-            let ms = sim.rng.below(150);
-            sim.run(ms);
-        }
-        sim.heal();
+        random_scenario(&mut sim, steps, 25, 150);
         prop_assert!(sim.settle(3_600_000), "never quiet");
         let result = sim.check_converged();
         prop_assert!(result.is_ok(), "{:?}\n{}", result, sim.describe());

@@ -176,4 +176,18 @@ impl Network for MemoryLink {
     }
 }
 
+/// The text "t" of a handle's document.
+pub fn handle_text(handle: &JsValue) -> String {
+    let text = call(&get(handle, "doc"), "getText", &["t".into()]).unwrap();
+    call(&text, "toString", &[]).unwrap().as_string().unwrap()
+}
+
+/// Inserts into the text "t" of a handle's document and commits.
+pub fn handle_edit(handle: &JsValue, at: u32, s: &str) {
+    let doc = get(handle, "doc");
+    let text = call(&doc, "getText", &["t".into()]).unwrap();
+    call(&text, "insert", &[at.into(), s.into()]).unwrap();
+    call(&doc, "commit", &[]).unwrap();
+}
+
 pub mod trace;

@@ -81,6 +81,11 @@ struct Entry {
     appended_bytes: usize,
 }
 
+/// Document `id` in `cell`, mutably, or [`RepoError::DocBusy`] while it is borrowed elsewhere.
+fn borrow_doc<'a>(cell: &'a DocCell, id: &DocId) -> Result<RefMut<'a, Doc>, RepoError> {
+    cell.try_borrow_mut().map_err(|_| RepoError::DocBusy(*id))
+}
+
 /// Who the repo's documents belong to: an actor, and its key pair when changes are signed.
 #[derive(Clone, Debug)]
 enum Owner {
@@ -343,10 +348,7 @@ impl Repo {
             self.docs.insert(*id, self.owner.new_entry());
         }
         let entry = self.docs.get_mut(id).ok_or(RepoError::UnknownDoc(*id))?;
-        let mut doc = entry
-            .doc
-            .try_borrow_mut()
-            .map_err(|_| RepoError::DocBusy(*id))?;
+        let mut doc = borrow_doc(&entry.doc, id)?;
         let all_stored = doc.version() == &entry.saved;
         let before = doc.heads();
         let imported = doc.import_changes(chunk);
@@ -689,10 +691,7 @@ impl Repo {
         let Some(session) = p.sessions.get_mut(id) else {
             return Ok(false);
         };
-        let mut doc = entry
-            .doc
-            .try_borrow_mut()
-            .map_err(|_| RepoError::DocBusy(*id))?;
+        let mut doc = borrow_doc(&entry.doc, id)?;
         let before = doc.heads();
         let their_before = session.state.their_heads().map(<[_]>::to_vec);
         doc.receive_sync_message(&mut session.state, message)
@@ -863,10 +862,8 @@ impl Repo {
     fn borrow_doc_mut(&self, id: &DocId) -> Result<RefMut<'_, Doc>, RepoError> {
         self.docs
             .get(id)
+            .map(|entry| borrow_doc(&entry.doc, id))
             .ok_or(RepoError::UnknownDoc(*id))?
-            .doc
-            .try_borrow_mut()
-            .map_err(|_| RepoError::DocBusy(*id))
     }
 
     /// The session of `peer` for document `id`, created (from the stored sync state) if new.
@@ -920,10 +917,7 @@ impl Repo {
         let Some(session) = p.sessions.get_mut(id) else {
             return Ok(());
         };
-        let mut doc = entry
-            .doc
-            .try_borrow_mut()
-            .map_err(|_| RepoError::DocBusy(*id))?;
+        let mut doc = borrow_doc(&entry.doc, id)?;
         let ahead = session.state.their_heads() != Some(doc.heads().as_slice());
         if let Some(message) = doc.generate_sync_message(&mut session.state) {
             drop(doc);
@@ -972,10 +966,7 @@ impl Repo {
         let Some(entry) = self.docs.get_mut(id) else {
             return Ok(());
         };
-        let mut doc = entry
-            .doc
-            .try_borrow_mut()
-            .map_err(|_| RepoError::DocBusy(*id))?;
+        let mut doc = borrow_doc(&entry.doc, id)?;
         if entry.chunks > 0 && doc.version() == &entry.saved {
             return Ok(());
         }
