@@ -97,10 +97,11 @@ test("two devices write one note over WebRTC; one goes offline, reloads from the
   await expect(pageA.getByTestId("peer-list")).toContainText("Grace");
 
   // Each sees the other's typing within 2 s.
-  await typeAtEnd(pageA, " Camera.");
-  await expect(pageB.getByLabel("Body")).toHaveValue(/Camera\.$/, { timeout: 2_000 });
+  // (An emoji is two UTF-16 code units: edits around it never split the pair.)
+  await typeAtEnd(pageA, " Camera 📷.");
+  await expect(pageB.getByLabel("Body")).toHaveValue(/Camera 📷\.$/, { timeout: 2_000 });
   await typeAtEnd(pageB, " Swimsuit!");
-  await expect(pageA.getByLabel("Body")).toHaveValue(/Camera\. Swimsuit!$/, { timeout: 2_000 });
+  await expect(pageA.getByLabel("Body")).toHaveValue(/Camera 📷\. Swimsuit!$/, { timeout: 2_000 });
 
   // A remote insert before A's selection moves the selection with the text it covers.
   await pageA.getByLabel("Body").evaluate((el: HTMLTextAreaElement) => {
