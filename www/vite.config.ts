@@ -14,7 +14,8 @@ export default defineConfig({
     VitePWA({
       registerType: "autoUpdate",
       injectRegister: false,
-      includeAssets: ["icon.svg", "icon-192.png", "icon-512.png", "apple-touch-icon.png"],
+      // The glob below already precaches the icons.
+      includeManifestIcons: false,
       manifest: {
         name: "dagsync notebook",
         short_name: "Notebook",
@@ -31,7 +32,7 @@ export default defineConfig({
         ],
       },
       workbox: {
-        globPatterns: ["**/*.{js,css,html,wasm,svg,png,webmanifest}"],
+        globPatterns: ["**/*.{js,css,html,wasm,svg,png}"],
         // The engine's .wasm is larger than Workbox's 2 MiB default.
         maximumFileSizeToCacheInBytes: 16 * 1024 * 1024,
         navigateFallback: "index.html",
