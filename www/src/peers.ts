@@ -40,6 +40,7 @@ export class PeersPanel {
     autocomplete: "off",
   });
   private readonly me: HTMLElement;
+  private readonly myAvatar: HTMLElement;
   private readonly link: HTMLInputElement;
 
   constructor(
@@ -53,7 +54,15 @@ export class PeersPanel {
       notebook.people.set(actor, this.nameInput.value.trim());
       notebook.doc.commit();
     });
-    this.me = el("div", { class: "me" });
+    // Built once: re-rendering must never move the name field (moving a focused input blurs
+    // it, and the blur's change event would render again in the middle of the move).
+    this.myAvatar = avatar(actor, undefined);
+    this.me = el(
+      "div",
+      { class: "me" },
+      this.myAvatar,
+      el("div", { class: "who" }, this.nameInput, el("code", { class: "fp", title: actor }, fingerprint(actor))),
+    );
     this.link = el("input", { class: "link", readonly: "", "aria-label": "Share link" });
     this.link.value = location.href;
     const copy = el("button", { class: "button", type: "button" }, "Copy");
@@ -104,10 +113,7 @@ export class PeersPanel {
     const actor = this.notebook.doc.actor;
     const myName = this.notebook.personName(actor);
     if (document.activeElement !== this.nameInput) this.nameInput.value = myName ?? "";
-    this.me.replaceChildren(
-      avatar(actor, myName),
-      el("div", { class: "who" }, this.nameInput, el("code", { class: "fp", title: actor }, fingerprint(actor))),
-    );
+    this.myAvatar.textContent = initials(myName, actor);
     const peers = this.repo.peers();
     const stats = this.repo.stats();
     const traffic = (p: PeerInfo) => stats.perPeer.find((t) => t.id === p.id && t.network === p.network);
