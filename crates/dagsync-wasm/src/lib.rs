@@ -22,6 +22,7 @@ mod list;
 mod map;
 pub mod network;
 mod register;
+mod registry;
 mod repo;
 mod set;
 mod storage;
