@@ -62,6 +62,11 @@ test("a collection inserts, gets, updates, deletes, finds, explains and runs liv
   assert.throws(() => todos.update("nope", { x: 1 }), isCode("out-of-range"));
   assert.throws(() => todos.delete("nope"), isCode("out-of-range"));
   assert.throws(() => todos.ensureIndex(""), isCode("invalid-query"));
+  // Without peers every delete is seen by all: the deleted record's values are freed.
+  const freed = repo.collectGarbage();
+  assert.ok(freed.containers >= 1 && freed.values >= 3, JSON.stringify(freed));
+  assert.deepEqual(repo.collectGarbage(), { containers: 0, values: 0 });
+  assert.equal(todos.size, 3);
   await repo.close();
 });
 

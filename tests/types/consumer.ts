@@ -343,6 +343,7 @@ async function collections(repo: Repo, network: BroadcastChannelNetwork): Promis
   todos.delete(id);
   repo.share(todos, [network]);
   repo.share(todos.id, [network]);
+  const freed: { containers: number; values: number } = repo.collectGarbage();
   // @ts-expect-error sort is an array of field paths
   todos.find({ sort: "title" });
   // @ts-expect-error a record is an object

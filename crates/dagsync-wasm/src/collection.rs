@@ -23,7 +23,9 @@ use crate::emitter::report_listener_error;
 use crate::error::{BindingError, ErrorCode, JsResult};
 use crate::events::put;
 use crate::network;
-use crate::repo::{after_core, handle_of, promise, ready, with_core, Repo, RepoInner};
+use crate::repo::{
+    after_core, collect_garbage, handle_of, promise, ready, with_core, Repo, RepoInner,
+};
 use crate::values::{describe, function_arg, js_to_value, string_arg, value_to_js};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -86,6 +88,10 @@ export interface Repo {
    * receives from others is taken. Documents never shared this way go over every network.
    * Throws `DagsyncError` (`"invalid-argument"`) for a network the repo does not use. */
   share(target: string | DocHandle | Collection, networks: RepoNetwork[]): void;
+  /** Frees now what the repo's timer frees every minute: the values of deleted records of
+   * open collections that every known peer (connected, or with a stored sync state) has seen
+   * deleted. Returns how many containers and values were freed. */
+  collectGarbage(): { containers: number; values: number };
 }
 "#;
 
@@ -451,6 +457,16 @@ impl Repo {
         let inner = Rc::clone(&self.inner);
         let name = string_arg(&name, "the collection name");
         promise(async move { open_collection(inner, name?).await })
+    }
+
+    /// See the `Repo` interface declaration.
+    #[wasm_bindgen(skip_typescript, js_name = collectGarbage)]
+    pub fn collect_garbage(&self) -> JsValue {
+        let (containers, values) = collect_garbage(&self.inner);
+        let object = Object::new();
+        put(&object, "containers", &JsValue::from_f64(containers as f64));
+        put(&object, "values", &JsValue::from_f64(values as f64));
+        object.into()
     }
 
     /// See the `Repo` interface declaration.

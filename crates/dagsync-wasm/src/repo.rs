@@ -331,9 +331,9 @@ impl Repo {
         self.inner.emitter.on(&event, listener)
     }
 
-    /// Stores what is pending, disconnects every peer (storing their sync states), closes the
-    /// networks and the storage. Documents stay readable; later edits are neither stored nor
-    /// synced. Resolves once everything is written (rejects with the storage's error if the
+    /// Leaves the presence of every document, stores what is pending, disconnects every
+    /// peer (storing their sync states), closes the networks and the storage. Documents stay
+    /// readable; later edits are neither stored nor synced. Resolves once everything is written (rejects with the storage's error if the
     /// last flush failed).
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn close(&self) -> Promise {
@@ -345,6 +345,13 @@ impl Repo {
                 return Ok(JsValue::UNDEFINED);
             }
             process(&inner);
+            // Peers drop our presence at once instead of waiting for it to expire.
+            let ids: Vec<DocId> = inner.docs.borrow().keys().copied().collect();
+            let left = with_core(&inner, |core| {
+                ids.iter().try_for_each(|id| core.leave_presence(id))
+            });
+            report_result(&inner, left.and_then(|r| r.map_err(BindingError::from)));
+            after_core(&inner);
             inner.phase.set(Phase::Closed);
             if let Some((id, _closure)) = inner.timer.borrow_mut().take() {
                 clear_interval(&id);
@@ -567,16 +574,22 @@ fn build_core(
 }
 
 /// Frees the values of deleted records (unreachable containers) of every open collection
-/// that every known peer has seen (`Repo::collect_garbage`).
-fn collect_garbage(inner: &Rc<RepoInner>) {
+/// that every known peer has seen (`Repo::collect_garbage`); returns the containers and the
+/// values freed.
+pub(crate) fn collect_garbage(inner: &Rc<RepoInner>) -> (usize, usize) {
     let ids: Vec<DocId> = inner.collections.borrow().keys().copied().collect();
+    let mut freed = (0, 0);
     for id in ids {
         let result = with_core(inner, |core| core.collect_garbage(&id));
-        report_result(
-            inner,
-            result.and_then(|r| r.map(drop).map_err(BindingError::from)),
-        );
+        match result.and_then(|r| r.map_err(BindingError::from)) {
+            Ok(report) => {
+                freed.0 += report.containers;
+                freed.1 += report.values;
+            }
+            Err(error) => report_result(inner, Err(error)),
+        }
     }
+    freed
 }
 
 /// Waits until the repo is open; fails if opening failed or the repo is closed.
