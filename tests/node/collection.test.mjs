@@ -131,6 +131,8 @@ test("undo and redo undo our own edits only, keeping remote ones, and say where 
   const text = a.getText("t");
   text.insert(0, "hello");
   a.commit();
+  // Commits in the same millisecond would join one step even with captureInterval 0.
+  a.stopCapturing();
   const b = a.fork();
   b.getText("t").insert(5, " world");
   b.commit();

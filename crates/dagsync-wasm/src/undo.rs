@@ -16,7 +16,8 @@ const UNDO_TYPES: &'static str = r#"
 /** Options of `doc.enableUndo(options)`. */
 export interface UndoOptions {
   /** Commits made within this many milliseconds of the previous one join its undo step
-   * (default 500; 0: every commit is its own step). `doc.stopCapturing()` ends a step now. */
+   * (default 500; with 0 only commits in the same millisecond do). `doc.stopCapturing()`
+   * makes the next commit start a new step whatever the time. */
   captureInterval?: number;
   /** Names of root containers (of any kind): only edits of these and of the containers
    * nested in them are undone. Default: every container. */

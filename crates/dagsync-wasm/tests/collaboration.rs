@@ -114,9 +114,12 @@ fn content(handle: &JsValue) -> String {
         .unwrap()
 }
 
+/// Types `s` at `at` and commits, as its own undo step.
 fn type_at(handle: &JsValue, at: u32, s: &str) {
+    let doc = get(handle, "doc");
     call(&text(handle), "insert", &[at.into(), s.into()]).unwrap();
-    call(&get(handle, "doc"), "commit", &[]).unwrap();
+    call(&doc, "commit", &[]).unwrap();
+    call(&doc, "stopCapturing", &[]).unwrap();
 }
 
 #[wasm_bindgen_test]

@@ -337,14 +337,15 @@ impl Collection {
             // Unchanged (an event of an edit made through the collection, seen again).
             return;
         }
-        match &record {
-            Some(r) => self.records.upsert(id, r.clone()),
+        for watch in self.watches.values_mut() {
+            watch.update(id, record.as_ref());
+        }
+        // Moved, not cloned, into the record set.
+        match record {
+            Some(r) => self.records.upsert(id, r),
             None => {
                 self.records.remove(id);
             }
-        }
-        for watch in self.watches.values_mut() {
-            watch.update(id, record.as_ref());
         }
     }
 }
