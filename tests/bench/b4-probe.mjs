@@ -1,22 +1,43 @@
+// Where the time of B4 "per edit" goes in dagsync alone: the automerge-paper trace with one
+// `commit()` per edit, printing µs per edit for every 20,000 edits (to see it grow).
+//
+//   node tests/bench/b4-probe.mjs [EDITS] [sub|nosub|export]
+//     sub     one `subscribeLocalUpdates` update per edit (as B4 per edit), the default
+//     nosub   commits only
+//     export  `exportChanges(heads)` after each commit instead of the listener
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { Doc } from "dagsync";
-const trace = JSON.parse(gunzipSync(readFileSync("/work/shared/traces/automerge-paper.json.gz")).toString());
-const n = Number(process.argv[2] ?? trace.txns.length);
-const d = new Doc({ secretKey: "01".padStart(64, "0") });
-let bytes = 0;
-if (process.argv[3] !== "nosub") d.subscribeLocalUpdates((u) => (bytes += u.length));
-const t = d.getText("text");
-const start = performance.now();
-for (const txn of trace.txns.slice(0, n)) {
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const tracesDir = process.env.DAGSYNC_TRACES ?? join(root, "..", "shared", "traces");
+const trace = JSON.parse(gunzipSync(readFileSync(join(tracesDir, "automerge-paper.json.gz"))).toString("utf8"));
+const edits = Number(process.argv[2] ?? trace.txns.length);
+const mode = process.argv[3] ?? "sub";
+const doc = new Doc({ secretKey: "01".padStart(64, "0") });
+let updateBytes = 0;
+if (mode === "sub") doc.subscribeLocalUpdates((u) => (updateBytes += u.length));
+const text = doc.getText("text");
+const window = 20_000;
+let start = performance.now();
+let done = 0;
+for (const txn of trace.txns.slice(0, edits)) {
   for (const [pos, del, ins] of txn.patches) {
-    if (del > 0) t.delete(pos, del);
-    if (ins.length > 0) t.insert(pos, ins);
+    if (del > 0) text.delete(pos, del);
+    if (ins.length > 0) text.insert(pos, ins);
   }
-  d.commit();
+  doc.commit();
+  if (mode === "export") doc.exportChanges(doc.heads());
+  if (++done % window === 0 || done === edits) {
+    const now = performance.now();
+    const { heapUsed, external } = process.memoryUsage();
+    const mb = (n) => (n / 1e6).toFixed(0);
+    console.log(
+      `${done} edits: ${(((now - start) * 1000) / (done % window || window)).toFixed(0)} µs/edit, ` +
+        `JS heap ${mb(heapUsed)} MB, external (wasm memory) ${mb(external)} MB, updates ${updateBytes} B`,
+    );
+    start = now;
+  }
 }
-const ms = performance.now() - start;
-console.log(`${n} edits: ${ms.toFixed(0)} ms (${(ms * 1000 / n).toFixed(1)} µs/edit), ${bytes} B updates`);
-const s0 = performance.now(); const saved = d.save(); const s1 = performance.now();
-Doc.load(saved); const s2 = performance.now();
-console.log(`save ${saved.length} B in ${(s1-s0).toFixed(0)} ms, load ${(s2-s1).toFixed(0)} ms`);

@@ -76,3 +76,25 @@ test("malformed messages throw DagsyncError and change nothing", () => {
   converse(a, new SyncState(), b, new SyncState());
   assert.equal(b.getText("t").toString(), "x");
 });
+
+test("a peer that is not a SyncState, or a merge with what is not a Doc, throws DagsyncError invalid-argument", () => {
+  const a = new Doc();
+  a.getText("t").insert(0, "x");
+  const invalid = { name: "DagsyncError", code: "invalid-argument" };
+  const freed = new SyncState();
+  freed.free();
+  const freedDoc = new Doc();
+  freedDoc.free();
+  for (const bad of [undefined, null, 5, "state", {}, { __dagsyncSyncState: 1e9 }, a, freed]) {
+    assert.throws(() => a.generateSyncMessage(bad), invalid, String(bad));
+    assert.throws(() => a.receiveSyncMessage(bad, new Uint8Array([1])), invalid, String(bad));
+  }
+  for (const bad of [undefined, null, 5, "doc", {}, { __dagsyncDoc: 1e9 }, new SyncState(), a.getText("t"), freedDoc]) {
+    assert.throws(() => a.merge(bad), invalid, String(bad));
+  }
+  // Still usable afterwards.
+  const b = new Doc();
+  b.merge(a);
+  assert.equal(b.getText("t").toString(), "x");
+  converse(a, new SyncState(), b, new SyncState());
+});

@@ -3,6 +3,15 @@
 // marked @ts-expect-error must stay errors: they are misuses the types must reject.
 import {
   BroadcastChannelNetwork,
+  Collection,
+  type CollectionRecord,
+  type PeerPresence,
+  Presence,
+  type PresenceEvent,
+  type Query,
+  type QueryPlan,
+  type RecordEntry,
+  type UndoResult,
   type ChangeEvent,
   type ContainerKind,
   CounterHandle,
@@ -277,6 +286,72 @@ async function repos(): Promise<void> {
   handle.on("peer", () => {});
 }
 
+// Presence, stable cursors, undo/redo (issue 11).
+async function collaboration(repo: Repo, handle: DocHandle): Promise<void> {
+  const presence: Presence = handle.presence;
+  const text = handle.doc.getText("body");
+  const cursor: string = text.cursorAt(0);
+  const at: number = text.indexOf(cursor);
+  presence.set({ name: "Ann", colour: "#f00", cursor });
+  const peers: PeerPresence[] = presence.get();
+  const actorOf: string | undefined = peers[0]?.actor;
+  const mine = presence.local();
+  presence.leave();
+  const off: () => void = handle.on("presence", (e: PresenceEvent) => {
+    if (e.type === "changed") {
+      const state = e.state;
+    } else {
+      const gone: string = e.actor;
+    }
+  });
+  off();
+  const paced = new Repo({ presence: { throttleMs: 50, timeoutMs: 10_000 } });
+  handle.doc.enableUndo();
+  handle.doc.enableUndo({ captureInterval: 300, scope: ["body"] });
+  const undone: UndoResult | undefined = handle.doc.undo();
+  const caret: number | undefined = undone?.index;
+  handle.doc.redo();
+  const flags: [boolean, boolean] = [handle.doc.canUndo(), handle.doc.canRedo()];
+  handle.doc.stopCapturing();
+  // @ts-expect-error scope names root containers
+  handle.doc.enableUndo({ scope: [text] });
+  // @ts-expect-error a cursor is a string
+  text.indexOf(3);
+  await paced.close();
+}
+
+// Collections with queries (issue 12).
+async function collections(repo: Repo, network: BroadcastChannelNetwork): Promise<void> {
+  const todos: Collection = await repo.collection("todos");
+  const id: string = todos.insert({ title: "x", done: false, priority: 2, tags: ["a"] });
+  const record: CollectionRecord | undefined = todos.get(id);
+  todos.update(id, { done: true });
+  const query: Query = {
+    where: { done: false, priority: { $gte: 2 }, $or: [{ "owner.name": { $prefix: "Al" } }, { due: { $exists: false } }] },
+    sort: ["-priority", "title"],
+    limit: 10,
+    offset: 0,
+  };
+  const found: RecordEntry[] = todos.find(query);
+  const all: RecordEntry[] = todos.find();
+  const stop: () => void = todos.subscribe(query, (results: RecordEntry[]) => {
+    const first: string | undefined = results[0]?.id;
+  });
+  stop();
+  todos.ensureIndex("priority");
+  const plan: QueryPlan = todos.explain(query);
+  const access: "eq" | "in" | "range" | "prefix" | "scan" = plan.access;
+  const count: number = todos.size;
+  todos.delete(id);
+  repo.share(todos, [network]);
+  repo.share(todos.id, [network]);
+  const freed: { containers: number; values: number } = repo.collectGarbage();
+  // @ts-expect-error sort is an array of field paths
+  todos.find({ sort: "title" });
+  // @ts-expect-error a record is an object
+  todos.insert(5);
+}
+
 // The web build: the same classes after init().
 async function web(): Promise<void> {
   await initWeb();
@@ -289,5 +364,5 @@ export {
   childMap, childList, childText, childCounter, childSet, childRegister, someHandle, wrongHandle,
   total, has, members, current, registerConflicts, registerList, hash, hashWithMessage, json,
   all, imported, branch, keyedBranch, view, web, persisted, tabsRoom, tabsSelf, tabsPeers,
-  minimal, rtcPeers, rtcSelf, manual, repos,
+  minimal, rtcPeers, rtcSelf, manual, repos, collaboration, collections,
 };

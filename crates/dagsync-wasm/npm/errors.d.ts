@@ -40,6 +40,8 @@ export type DagsyncErrorCode =
   /** A network could not do what was asked (an API the browser lacks, a refused connection, a
    * network not started or closed). */
   | "network"
+  /** A collection query that does not parse (the message says where and why). */
+  | "invalid-query"
   | (string & {});
 
 /** The error every dagsync call throws: a real `Error` with a stable `code`. */

@@ -18,6 +18,7 @@ use crate::history::parse_heads;
 use crate::list::ListHandle;
 use crate::map::MapHandle;
 use crate::register::RegisterHandle;
+use crate::registry::{lookup, Registry};
 use crate::set::SetHandle;
 use crate::text::TextHandle;
 use crate::values::{bytes_arg, describe, function_arg, string_arg, value_to_js};
@@ -62,6 +63,8 @@ struct Listeners {
 /// One document and its listeners, shared by the `Doc` and every container handle (and, for
 /// a document of a `Repo`, with the core repo through the same [`DocCell`]).
 pub(crate) struct Shared {
+    /// The key JS objects of this document expose as `__dagsyncDoc` (see `registry.rs`).
+    key: u32,
     doc: DocCell,
     listeners: RefCell<Listeners>,
     /// Core events not yet delivered to JS listeners.
@@ -73,6 +76,22 @@ pub(crate) struct Shared {
 
 /// The shared, interior-mutable document behind every handle of one `Doc`.
 pub(crate) type SharedDoc = Rc<Shared>;
+
+thread_local! {
+    /// Every live document, for [`doc_arg`].
+    static DOCS: Registry<Shared> = const { Registry::new() };
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        DOCS.with(|r| r.remove(self.key));
+    }
+}
+
+/// The document behind a JS `Doc` argument (`invalid-argument` for anything else).
+pub(crate) fn doc_arg(value: &JsValue) -> JsResult<SharedDoc> {
+    lookup(&DOCS, value, "__dagsyncDoc", "a Doc")
+}
 
 /// Runs `f` with the document borrowed mutably (a re-entrant call is a `busy` error, not a
 /// panic), then delivers the events the call caused.
@@ -240,6 +259,12 @@ impl Doc {
     ) -> Result<Doc, BindingError> {
         let identity = identity_from_options(&options)?;
         Ok(Doc::from_core(dagsync::Doc::with_identity(identity)))
+    }
+
+    /// The document's registry key (how `merge` recognises a `Doc` argument).
+    #[wasm_bindgen(getter, js_name = __dagsyncDoc, skip_typescript)]
+    pub fn registry_key(&self) -> u32 {
+        self.inner.key
     }
 
     /// Hex public key of this document's identity (the author of its local changes).
@@ -473,7 +498,14 @@ impl Doc {
     /// Applies every change `other` has and this document lacks (pending edits of both are
     /// committed first). Throws `DagsyncError` if one of them is refused; nothing is applied
     /// then.
-    pub fn merge(&self, other: &Doc) -> Result<(), BindingError> {
+    /// Throws `DagsyncError` (`"invalid-argument"`) if `other` is not a `Doc`.
+    pub fn merge(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Doc")] other: JsValue,
+    ) -> Result<(), BindingError> {
+        let other = Doc {
+            inner: doc_arg(&other)?,
+        };
         if Rc::ptr_eq(&self.inner, &other.inner) {
             return with_doc_mut(&self.inner, |doc| {
                 doc.heads();
@@ -498,6 +530,15 @@ impl Doc {
 }
 
 impl Doc {
+    /// A new JS object of this same document (for Rust callers of the `JsValue`-taking
+    /// methods, such as `merge`).
+    pub fn to_js(&self) -> JsValue {
+        Doc {
+            inner: self.shared(),
+        }
+        .into()
+    }
+
     /// A `Doc` owning a core document.
     pub(crate) fn from_core(doc: dagsync::Doc) -> Doc {
         Doc::from_cell(Rc::new(RefCell::new(doc)), None)
@@ -510,11 +551,14 @@ impl Doc {
             doc.set_time_source(now_ms);
         }
         Doc {
-            inner: Rc::new(Shared {
-                doc: cell,
-                listeners: RefCell::new(Listeners::default()),
-                queue: Rc::new(RefCell::new(Vec::new())),
-                changed: RefCell::new(changed),
+            inner: DOCS.with(|r| {
+                r.create(|key| Shared {
+                    key,
+                    doc: cell,
+                    listeners: RefCell::new(Listeners::default()),
+                    queue: Rc::new(RefCell::new(Vec::new())),
+                    changed: RefCell::new(changed),
+                })
             }),
         }
     }

@@ -58,6 +58,8 @@ pub enum ErrorCode {
     /// A network could not do what was asked: an API the browser lacks, a connection it
     /// refused, a network not started or closed.
     Network,
+    /// A collection query that does not parse (the message says where and why).
+    InvalidQuery,
 }
 
 impl ErrorCode {
@@ -83,6 +85,7 @@ impl ErrorCode {
             ErrorCode::PeerRefused => "peer-refused",
             ErrorCode::Internal => "internal",
             ErrorCode::Network => "network",
+            ErrorCode::InvalidQuery => "invalid-query",
         }
     }
 }

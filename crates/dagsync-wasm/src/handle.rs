@@ -1,16 +1,17 @@
 //! `DocHandle`: a document of a `Repo` — its id, its `Doc`, change events, and a promise for
 //! its changes being stored.
 
-use std::rc::Weak;
+use std::rc::{Rc, Weak};
 
 use dagsync::repo::DocId;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
 use crate::doc::{Doc, SharedDoc};
+use crate::emitter::Emitter;
 use crate::error::{BindingError, ErrorCode};
+use crate::presence::Presence;
 use crate::repo::{promise, RepoInner};
-use crate::values::string_arg;
 
 #[wasm_bindgen(typescript_custom_section)]
 const HANDLE_TYPES: &'static str = r#"
@@ -18,6 +19,9 @@ export interface DocHandle {
   /** Calls `listener` with the patches of every local commit and every batch of changes
    * from peers or other tabs (as `doc.subscribe`); returns a function that removes it. */
   on(event: "change", listener: (event: ChangeEvent) => void): () => void;
+  /** Calls `listener` when a peer's presence in the document appears, changes or goes;
+   * returns a function that removes it. */
+  on(event: "presence", listener: (event: PresenceEvent) => void): () => void;
 }
 "#;
 
@@ -29,17 +33,24 @@ pub struct DocHandle {
     doc: JsValue,
     shared: SharedDoc,
     repo: Weak<RepoInner>,
+    events: Rc<Emitter>,
 }
 
 impl DocHandle {
     /// The handle of document `id`, whose JS `Doc` object is `doc`.
-    pub(crate) fn new(id: DocId, doc: Doc, repo: Weak<RepoInner>) -> DocHandle {
+    pub(crate) fn new(
+        id: DocId,
+        doc: Doc,
+        repo: Weak<RepoInner>,
+        events: Rc<Emitter>,
+    ) -> DocHandle {
         let shared = doc.shared();
         DocHandle {
             id,
             doc: doc.into(),
             shared,
             repo,
+            events,
         }
     }
 }
@@ -58,20 +69,23 @@ impl DocHandle {
         self.doc.clone()
     }
 
-    /// Calls `listener` on each `"change"` of the document; returns a function that removes
-    /// it.
+    /// Calls `listener` on each `"change"` of the document or `"presence"` event; returns a
+    /// function that removes it.
     #[wasm_bindgen(skip_typescript)]
     pub fn on(&self, event: JsValue, listener: JsValue) -> Result<Function, BindingError> {
-        let name = string_arg(&event, "the event name")?;
-        if name != "change" {
-            return Err(BindingError::invalid(format!(
-                "unknown event {name:?}: a handle has \"change\" events"
-            )));
+        if event.as_string().as_deref() != Some("change") {
+            return self.events.on(&event, listener);
         }
         Doc {
             inner: SharedDoc::clone(&self.shared),
         }
         .subscribe(listener)
+    }
+
+    /// Presence in this document: `set` ours, `get` the peers', over the repo's networks.
+    #[wasm_bindgen(getter)]
+    pub fn presence(&self) -> Presence {
+        Presence::new(self.id, Weak::clone(&self.repo))
     }
 
     /// Resolves once every change committed so far is stored (at once for a repo without

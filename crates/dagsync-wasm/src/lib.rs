@@ -2,15 +2,17 @@
 //!
 //! This crate only converts between JS and the core; see the core crate for semantics. One
 //! file per exported type: `doc.rs` (`Doc`), `text.rs`, `list.rs`, `map.rs`, `counter.rs`,
-//! `set.rs`, `register.rs` (container handles), `history.rs` (history and time travel), `sync.rs`
+//! `set.rs`, `register.rs` (container handles), `undo.rs` (undo/redo), `history.rs` (history and time travel), `sync.rs`
 //! (`SyncState` and sync messages),
-//! `repo.rs` (`Repo`: storage, networks, documents), `handle.rs` (`DocHandle`), `storage.rs`
+//! `repo.rs` (`Repo`: storage, networks, documents), `collection.rs` (`Collection`, queries,
+//! `repo.share`), `handle.rs` (`DocHandle`), `presence.rs` (`Presence`), `storage.rs`
 //! (`IndexedDbStorage`), `emitter.rs` (named-event listeners), `network.rs` (the repo–network
 //! contract), `broadcast_network.rs` (`BroadcastChannelNetwork`), `webrtc_network.rs`
 //! (`WebRtcNetwork`), `events.rs` (change events), `values.rs` (JS ↔ core values), `error.rs`
 //! (`DagsyncError`).
 
 mod broadcast_network;
+mod collection;
 mod counter;
 mod doc;
 mod emitter;
@@ -21,22 +23,27 @@ mod history;
 mod list;
 mod map;
 pub mod network;
+mod presence;
 mod register;
+mod registry;
 mod repo;
 mod set;
 mod storage;
 mod sync;
 mod text;
+mod undo;
 mod values;
 mod webrtc_network;
 
 pub use broadcast_network::BroadcastChannelNetwork;
+pub use collection::Collection;
 pub use counter::CounterHandle;
 pub use doc::Doc;
 pub use error::{BindingError, ErrorCode};
 pub use handle::DocHandle;
 pub use list::ListHandle;
 pub use map::MapHandle;
+pub use presence::Presence;
 pub use register::RegisterHandle;
 pub use repo::Repo;
 pub use set::SetHandle;

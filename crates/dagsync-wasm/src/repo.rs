@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::{Rc, Weak};
 
 use dagsync::auth::Identity;
+use dagsync::presence::PresenceConfig;
 use dagsync::repo::{
     DocId, MemoryStorage, PeerFault, PeerId, Repo as CoreRepo, RepoConfig, RepoError, RepoEvent,
     Storage,
@@ -20,12 +21,14 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 
+use crate::collection::CollectionState;
 use crate::doc::{deliver_events, identity_from_options, Doc, SharedDoc};
 use crate::emitter::Emitter;
 use crate::error::{BindingError, ErrorCode, JsResult};
 use crate::events::put;
 use crate::handle::DocHandle;
 use crate::network::{self, Network, NetworkEvent};
+use crate::presence::{presence_config, presence_event};
 use crate::storage::database_of;
 use crate::values::{describe, string_arg};
 
@@ -39,6 +42,10 @@ extern "C" {
 
 /// How often the repo's timer calls the core's `tick` (retries of unanswered syncs).
 const TICK_MS: i32 = 500;
+
+/// Every this many ticks (a minute) the repo frees deleted records of its collections that
+/// every known peer has seen deleted.
+const GC_TICKS: u32 = 120;
 
 #[wasm_bindgen(typescript_custom_section)]
 const REPO_TYPES: &'static str = r#"
@@ -58,6 +65,8 @@ export interface RepoOptions {
   /** The repo's identity (64 hex characters of an ed25519 secret key) when it has no
    * storage; with storage the identity is the one stored (created on first use). */
   secretKey?: string;
+  /** How presence (`handle.presence`) is paced and when silent peers expire. */
+  presence?: PresenceOptions;
 }
 
 /** A connected peer. */
@@ -151,6 +160,8 @@ type Timer = (JsValue, Closure<dyn FnMut()>);
 struct Open {
     shared: SharedDoc,
     handle: JsValue,
+    /// The handle's `"presence"` listeners.
+    events: Rc<Emitter>,
 }
 
 pub(crate) struct RepoInner {
@@ -168,6 +179,13 @@ pub(crate) struct RepoInner {
     docs: RefCell<BTreeMap<DocId, Open>>,
     emitter: Rc<Emitter>,
     timer: RefCell<Option<Timer>>,
+    presence: PresenceConfig,
+    /// Open collections by document, with their JS object (always the same).
+    pub(crate) collections: RefCell<BTreeMap<DocId, (Rc<CollectionState>, JsValue)>>,
+    /// Documents shared over some networks only (`repo.share`): their network indexes.
+    sharing: Rc<RefCell<BTreeMap<DocId, BTreeSet<usize>>>>,
+    /// Timer ticks since the last garbage collection.
+    ticks: Cell<u32>,
 }
 
 /// Documents kept in storage and synced with peers over networks: `new Repo({ storage,
@@ -175,7 +193,7 @@ pub(crate) struct RepoInner {
 /// `doc` is edited like any `Doc` (commits are stored and synced automatically).
 #[wasm_bindgen]
 pub struct Repo {
-    inner: Rc<RepoInner>,
+    pub(crate) inner: Rc<RepoInner>,
 }
 
 #[wasm_bindgen]
@@ -203,6 +221,7 @@ impl Repo {
         }
         let database = database_of(&field("storage"))?;
         let networks = networks_of(&field("network"))?;
+        let presence = presence_config(&field("presence"))?;
         // Without storage the identity comes from the options (checked now, used at open).
         let identity = match database {
             Some(_) => None,
@@ -221,6 +240,10 @@ impl Repo {
             docs: RefCell::new(BTreeMap::new()),
             emitter: Emitter::new(&["peer", "document", "error"]),
             timer: RefCell::new(None),
+            presence,
+            collections: RefCell::new(BTreeMap::new()),
+            sharing: Rc::new(RefCell::new(BTreeMap::new())),
+            ticks: Cell::new(0),
         });
         let opening = Rc::clone(&inner);
         spawn_local(async move {
@@ -354,9 +377,9 @@ impl Repo {
         self.inner.emitter.on(&event, listener)
     }
 
-    /// Stores what is pending, disconnects every peer (storing their sync states), closes the
-    /// networks and the storage. Documents stay readable; later edits are neither stored nor
-    /// synced. Resolves once everything is written (rejects with the storage's error if the
+    /// Leaves the presence of every document, stores what is pending, disconnects every
+    /// peer (storing their sync states), closes the networks and the storage. Documents stay
+    /// readable; later edits are neither stored nor synced. Resolves once everything is written (rejects with the storage's error if the
     /// last flush failed).
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn close(&self) -> Promise {
@@ -368,6 +391,13 @@ impl Repo {
                 return Ok(JsValue::UNDEFINED);
             }
             process(&inner);
+            // Peers drop our presence at once instead of waiting for it to expire.
+            let ids: Vec<DocId> = inner.docs.borrow().keys().copied().collect();
+            let left = with_core(&inner, |core| {
+                ids.iter().try_for_each(|id| core.leave_presence(id))
+            });
+            report_result(&inner, left.and_then(|r| r.map_err(BindingError::from)));
+            after_core(&inner);
             inner.phase.set(Phase::Closed);
             if let Some((id, _closure)) = inner.timer.borrow_mut().take() {
                 clear_interval(&id);
@@ -379,7 +409,9 @@ impl Repo {
             let closed = core.map(CoreRepo::close);
             for open in inner.docs.borrow().values() {
                 open.shared.set_changed_hook(None);
+                open.events.clear();
             }
+            inner.collections.borrow_mut().clear();
             let storage = inner.storage.borrow_mut().take();
             let flushed = match storage {
                 Some(storage) => storage.close().await.map_err(BindingError::from),
@@ -410,6 +442,36 @@ impl Drop for RepoInner {
 }
 
 impl RepoInner {
+    /// The shared document behind the handle of document `id`, once it has one.
+    pub(crate) fn shared_doc(&self, id: &DocId) -> Option<SharedDoc> {
+        self.docs.borrow().get(id).map(|o| Rc::clone(&o.shared))
+    }
+
+    /// The index of `network` among the repo's networks.
+    pub(crate) fn network_index(&self, network: &Rc<dyn Network>) -> Option<usize> {
+        self.networks
+            .iter()
+            .position(|n| std::ptr::addr_eq(Rc::as_ptr(n), Rc::as_ptr(network)))
+    }
+
+    /// Shares document `id` over the networks `networks` (indexes) only.
+    pub(crate) fn share(self: &Rc<Self>, id: DocId, networks: BTreeSet<usize>) -> JsResult<()> {
+        self.sharing.borrow_mut().insert(id, networks);
+        let sharing = Rc::clone(&self.sharing);
+        let policy = Box::new(move |peer: &PeerId, doc: &DocId| {
+            let Some((index, _)) = split_peer(peer) else {
+                return true;
+            };
+            sharing
+                .borrow()
+                .get(doc)
+                .is_none_or(|networks| networks.contains(&index))
+        });
+        with_core(self, |core| core.set_share_policy(policy))??;
+        after_core(self);
+        Ok(())
+    }
+
     /// Resolves once the document's pending changes are stored (immediately without storage).
     pub(crate) async fn flushed(self: &Rc<Self>, id: DocId) -> JsResult<()> {
         if self.dirty.borrow().contains(&id) {
@@ -462,7 +524,8 @@ async fn open(
             None => (None, Identity::generate()?),
         },
     };
-    let core = build_core(identity, storage.as_ref())?;
+    let mut core = build_core(identity, storage.as_ref())?;
+    core.set_presence_config(inner.presence.clone());
     *inner.core.borrow_mut() = Some(core);
     if let Some(storage) = &storage {
         let weak = Rc::downgrade(inner);
@@ -498,6 +561,11 @@ async fn open(
             let now = js_sys::Date::now() as u64;
             let result = with_core(&inner, |core| core.tick(now));
             report_result(&inner, result.and_then(|r| r.map_err(BindingError::from)));
+            let ticks = inner.ticks.get() + 1;
+            inner.ticks.set(ticks % GC_TICKS);
+            if ticks == GC_TICKS {
+                collect_garbage(&inner);
+            }
             after_core(&inner);
         }
     });
@@ -526,8 +594,27 @@ fn build_core(identity: Identity, storage: Option<&IdbStorage>) -> JsResult<Core
     Ok(CoreRepo::with_identity(identity, storage, config)?)
 }
 
+/// Frees the values of deleted records (unreachable containers) of every open collection
+/// that every known peer has seen (`Repo::collect_garbage`); returns the containers and the
+/// values freed.
+pub(crate) fn collect_garbage(inner: &Rc<RepoInner>) -> (usize, usize) {
+    let ids: Vec<DocId> = inner.collections.borrow().keys().copied().collect();
+    let mut freed = (0, 0);
+    for id in ids {
+        let result = with_core(inner, |core| core.collect_garbage(&id));
+        match result.and_then(|r| r.map_err(BindingError::from)) {
+            Ok(report) => {
+                freed.0 += report.containers;
+                freed.1 += report.values;
+            }
+            Err(error) => report_result(inner, Err(error)),
+        }
+    }
+    freed
+}
+
 /// Waits until the repo is open; fails if opening failed or the repo is closed.
-async fn ready(inner: &Rc<RepoInner>) -> JsResult<()> {
+pub(crate) async fn ready(inner: &Rc<RepoInner>) -> JsResult<()> {
     if inner.phase.get() == Phase::Opening {
         let promise = Promise::new(&mut |resolve, _| inner.waiting.borrow_mut().push(resolve));
         let _ = JsFuture::from(promise).await;
@@ -547,7 +634,7 @@ fn closed() -> BindingError {
 
 /// Runs `f` on the core repo (a `closed` error before it opens or after it closes, a `busy`
 /// error if the core is in use further up the stack).
-fn with_core<T>(inner: &RepoInner, f: impl FnOnce(&mut CoreRepo) -> T) -> JsResult<T> {
+pub(crate) fn with_core<T>(inner: &RepoInner, f: impl FnOnce(&mut CoreRepo) -> T) -> JsResult<T> {
     let mut core = inner.core.try_borrow_mut().map_err(|_| {
         BindingError::new(
             ErrorCode::Busy,
@@ -559,7 +646,7 @@ fn with_core<T>(inner: &RepoInner, f: impl FnOnce(&mut CoreRepo) -> T) -> JsResu
 }
 
 /// The handle of document `id` (created once, then the same object).
-fn handle_of(inner: &Rc<RepoInner>, id: DocId) -> JsResult<JsValue> {
+pub(crate) fn handle_of(inner: &Rc<RepoInner>, id: DocId) -> JsResult<JsValue> {
     if let Some(open) = inner.docs.borrow().get(&id) {
         return Ok(open.handle.clone());
     }
@@ -574,12 +661,14 @@ fn handle_of(inner: &Rc<RepoInner>, id: DocId) -> JsResult<JsValue> {
     });
     let doc = Doc::from_cell(cell, Some(changed));
     let shared = doc.shared();
-    let handle: JsValue = DocHandle::new(id, doc, Rc::downgrade(inner)).into();
+    let events = Emitter::new(&["change", "presence"]);
+    let handle: JsValue = DocHandle::new(id, doc, Rc::downgrade(inner), Rc::clone(&events)).into();
     inner.docs.borrow_mut().insert(
         id,
         Open {
             shared,
             handle: handle.clone(),
+            events,
         },
     );
     Ok(handle)
@@ -702,9 +791,10 @@ fn report_result(inner: &RepoInner, result: JsResult<()>) {
 }
 
 /// Sends the frames the core handed out and turns its events into JS events.
-fn after_core(inner: &Rc<RepoInner>) {
+pub(crate) fn after_core(inner: &Rc<RepoInner>) {
     let mut js_events: Vec<(&'static str, JsValue)> = Vec::new();
     let mut changed: Vec<DocId> = Vec::new();
+    let mut presence: Vec<(DocId, JsValue)> = Vec::new();
     let drained = with_core(inner, |core| {
         while let Some((peer, frame)) = core.poll_frame() {
             if let Some((index, remote)) = split_peer(&peer) {
@@ -751,6 +841,13 @@ fn after_core(inner: &Rc<RepoInner>) {
                     );
                     js_events.push(("error", error.into()));
                 }
+                RepoEvent::PresenceChanged { doc, actor } => {
+                    let states = core.presence(&doc);
+                    presence.push((doc, presence_event("changed", actor, states.get(&actor))));
+                }
+                RepoEvent::PresenceGone { doc, actor } => {
+                    presence.push((doc, presence_event("gone", actor, None)));
+                }
                 _ => {}
             }
         }
@@ -765,9 +862,25 @@ fn after_core(inner: &Rc<RepoInner>) {
                 js_events.push(("error", error.into()));
             }
         }
+        let collection = inner
+            .collections
+            .borrow()
+            .get(&id)
+            .map(|(c, _)| Rc::clone(c));
+        if let Some(collection) = collection {
+            if let Err(error) = collection.pump() {
+                js_events.push(("error", error.into()));
+            }
+        }
     }
     for (name, value) in js_events {
         inner.emitter.emit(name, &value);
+    }
+    for (id, event) in presence {
+        let events = inner.docs.borrow().get(&id).map(|o| Rc::clone(&o.events));
+        if let Some(events) = events {
+            events.emit("presence", &event);
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! `TextHandle`: a text container, with positions in UTF-16 code units like JS strings.
 
-use dagsync::ContainerId;
+use dagsync::{ContainerId, StablePosition};
 use wasm_bindgen::prelude::*;
 
 use crate::doc::{edit, SharedDoc};
@@ -62,6 +62,37 @@ impl TextHandle {
     #[wasm_bindgen(js_name = toJSON)]
     pub fn to_json(&self) -> Result<String, BindingError> {
         self.to_js_string()
+    }
+
+    /// A stable position (cursor) before UTF-16 offset `index` (0 ≤ index ≤ length; `length`
+    /// gives the end): a string that `indexOf` resolves to an offset after any concurrent or
+    /// later edits, local or remote — for carets, selections, comments and anchors. It stays
+    /// with the character after it; if that character is deleted, it resolves to where the
+    /// character was. Throws `DagsyncError` (`"out-of-range"`) for an offset outside the text
+    /// or inside a surrogate pair.
+    #[wasm_bindgen(js_name = cursorAt)]
+    pub fn cursor_at(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] index: JsValue,
+    ) -> Result<String, BindingError> {
+        let index = index_arg(&index, "index")?;
+        edit(&self.doc, |doc| {
+            Ok(doc.text(&self.id)?.position_at_utf16(index)?.to_string())
+        })
+    }
+
+    /// The UTF-16 offset a cursor from `cursorAt` (of this text, on any replica) resolves to
+    /// now. Throws `DagsyncError` (`"invalid-argument"`) for a string that is not a cursor of
+    /// this text.
+    #[wasm_bindgen(js_name = indexOf)]
+    pub fn index_of(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] cursor: JsValue,
+    ) -> Result<f64, BindingError> {
+        let cursor: StablePosition = string_arg(&cursor, "the cursor")?.parse()?;
+        edit(&self.doc, |doc| {
+            Ok(doc.text(&self.id)?.index_of_utf16(&cursor)? as f64)
+        })
     }
 
     /// Length in UTF-16 code units (the `length` of `toString()`).

@@ -252,3 +252,34 @@ pub(crate) fn amount_from_js(value: &JsValue, default: i64) -> JsResult<i64> {
         ))),
     }
 }
+
+/// Whether an options argument `value` (named `what`) was given: `false` for `undefined` or
+/// `null`, `true` for an object, an `invalid-argument` error for anything else.
+pub(crate) fn options_given(value: &JsValue, what: &str) -> JsResult<bool> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(false);
+    }
+    if !value.is_object() {
+        return Err(BindingError::invalid(format!(
+            "{what} must be an object, got {}",
+            describe(value)
+        )));
+    }
+    Ok(true)
+}
+
+/// Field `name` of options object `options`: a non-negative number of milliseconds, or
+/// `None` when absent; `what` names it in the error.
+pub(crate) fn millis_field(options: &JsValue, name: &str, what: &str) -> JsResult<Option<u64>> {
+    let value = js_sys::Reflect::get(options, &JsValue::from_str(name)).unwrap_or_default();
+    if value.is_undefined() {
+        return Ok(None);
+    }
+    match value.as_f64() {
+        Some(ms) if ms.is_finite() && ms >= 0.0 => Ok(Some(ms as u64)),
+        _ => Err(BindingError::invalid(format!(
+            "{what} must be a non-negative number of milliseconds, got {}",
+            describe(&value)
+        ))),
+    }
+}

@@ -20,7 +20,7 @@
 mod common;
 
 use common::trace::{automerge_paper, replay};
-use common::{call, get, invoke, object, wait};
+use common::{call, get, invoke, median, now, object, wait};
 use dagsync::repo::{Repo as CoreRepo, RepoConfig};
 use dagsync_idb::IdbStorage;
 use dagsync_wasm::{Doc, IndexedDbStorage, Repo};
@@ -30,22 +30,9 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-fn now() -> f64 {
-    Function::new_no_args("return performance.now()")
-        .call0(&JsValue::UNDEFINED)
-        .unwrap()
-        .as_f64()
-        .unwrap()
-}
-
 fn stored_repo(db: &str) -> JsValue {
     let storage: JsValue = IndexedDbStorage::new(db.into()).unwrap().into();
     Repo::new(object(&[("storage", storage)])).unwrap().into()
-}
-
-fn median(mut samples: Vec<f64>) -> f64 {
-    samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
 }
 
 /// `[loop ms, until flushed ms]` of `n` single-character changes, one commit each.

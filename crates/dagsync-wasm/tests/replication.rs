@@ -114,7 +114,7 @@ fn export_since_heads_fork_and_merge() {
         .unwrap()
         .insert(JsValue::from(0.0), ">".into())
         .unwrap();
-    a.merge(&b).unwrap();
+    a.merge(b.to_js()).unwrap();
     assert_eq!(
         a.get_text("t".into()).unwrap().to_js_string().unwrap(),
         ">one two"
@@ -167,7 +167,10 @@ fn history_view_and_fork_at() {
         view.import_changes(all).unwrap_err().code,
         ErrorCode::ReadOnly
     );
-    assert_eq!(view.merge(&doc).unwrap_err().code, ErrorCode::ReadOnly);
+    assert_eq!(
+        view.merge(doc.to_js()).unwrap_err().code,
+        ErrorCode::ReadOnly
+    );
 
     let branch = doc.fork_at(heads_js(&[v1]), JsValue::UNDEFINED).unwrap();
     branch

@@ -20,18 +20,18 @@ fn bytes(v: &[u8]) -> JsValue {
 }
 
 /// Exchanges messages until both sides are quiet.
-fn converse(a: &Doc, a_state: &mut SyncState, b: &Doc, b_state: &mut SyncState) {
+fn converse(a: &Doc, a_state: &SyncState, b: &Doc, b_state: &SyncState) {
     for _ in 0..50 {
-        let m1 = a.generate_sync_message(a_state).unwrap();
-        let m2 = b.generate_sync_message(b_state).unwrap();
+        let m1 = a.generate_sync_message(a_state.to_js()).unwrap();
+        let m2 = b.generate_sync_message(b_state.to_js()).unwrap();
         if m1.is_none() && m2.is_none() {
             return;
         }
         if let Some(m) = m1 {
-            b.receive_sync_message(b_state, bytes(&m)).unwrap();
+            b.receive_sync_message(b_state.to_js(), bytes(&m)).unwrap();
         }
         if let Some(m) = m2 {
-            a.receive_sync_message(a_state, bytes(&m)).unwrap();
+            a.receive_sync_message(a_state.to_js(), bytes(&m)).unwrap();
         }
     }
     panic!("sync did not go quiet");
@@ -49,8 +49,8 @@ fn two_documents_converge_and_resume() {
         .insert(JsValue::from(0), "hello".into())
         .unwrap();
     a.commit(JsValue::UNDEFINED).unwrap();
-    let (mut to_b, mut to_a) = (SyncState::new(), SyncState::new());
-    converse(&a, &mut to_b, &b, &mut to_a);
+    let (to_b, to_a) = (SyncState::new(), SyncState::new());
+    converse(&a, &to_b, &b, &to_a);
     assert_eq!(text(&b), "hello");
     let saved = to_b.encode();
     b.get_text("t".into())
@@ -58,19 +58,26 @@ fn two_documents_converge_and_resume() {
         .insert(JsValue::from(5), " world".into())
         .unwrap();
     b.commit(JsValue::UNDEFINED).unwrap();
-    let mut to_b = SyncState::decode(bytes(&saved)).unwrap();
-    converse(&a, &mut to_b, &b, &mut to_a);
+    let to_b = SyncState::decode(bytes(&saved)).unwrap();
+    converse(&a, &to_b, &b, &to_a);
     assert_eq!(text(&a), "hello world");
 }
 
 #[wasm_bindgen_test]
 fn bad_messages_are_dagsync_errors() {
     let b = doc();
-    let mut state = SyncState::new();
+    let state = SyncState::new();
     let err = b
-        .receive_sync_message(&mut state, bytes(&[1, 2, 3]))
+        .receive_sync_message(state.to_js(), bytes(&[1, 2, 3]))
         .unwrap_err();
     assert_eq!(err.code.as_str(), "corrupt");
+    // Not a SyncState: a DagsyncError, not wasm-bindgen's plain Error.
+    for wrong in [JsValue::UNDEFINED, js_sys::Object::new().into(), b.to_js()] {
+        let err = b.generate_sync_message(wrong.clone()).unwrap_err();
+        assert_eq!(err.code.as_str(), "invalid-argument");
+        let err = b.receive_sync_message(wrong, bytes(&[1])).unwrap_err();
+        assert_eq!(err.code.as_str(), "invalid-argument");
+    }
     assert!(SyncState::decode(bytes(&[9])).is_err());
     assert_eq!(text(&b), "");
 }

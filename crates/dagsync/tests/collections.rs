@@ -115,6 +115,22 @@ fn live_queries_follow_local_and_remote_changes() {
         .expect("update");
     assert_eq!(b.todos.take_updates()[0].ids, ["z", "x"]);
     assert!(b.todos.take_updates().is_empty(), "reported once");
+    // New contents of a record in the results are reported, with the same ids; an update
+    // that changes nothing, and a record outside the results, are not.
+    b.todos
+        .update(&mut b.doc, "z", &obj(&[("title", "new".into())]))
+        .expect("update");
+    assert_eq!(b.todos.take_updates()[0].ids, ["z", "x"]);
+    b.todos
+        .update(&mut b.doc, "z", &obj(&[("title", "new".into())]))
+        .expect("update");
+    b.todos
+        .update(&mut b.doc, "y", &obj(&[("title", "hidden".into())]))
+        .expect("update");
+    assert!(
+        b.todos.take_updates().is_empty(),
+        "nothing new in the results"
+    );
     // The results equal a fresh query.
     let fresh: Vec<String> = b
         .todos

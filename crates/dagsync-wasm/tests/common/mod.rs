@@ -40,6 +40,21 @@ pub fn code(error: &JsValue) -> String {
     get(error, "code").as_string().unwrap_or_default()
 }
 
+/// `performance.now()`, for the benchmarks.
+pub fn now() -> f64 {
+    Function::new_no_args("return performance.now()")
+        .call0(&JsValue::UNDEFINED)
+        .unwrap()
+        .as_f64()
+        .unwrap()
+}
+
+/// The median of `samples`.
+pub fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
 /// Yields to the event loop for `ms` milliseconds.
 pub async fn sleep(ms: i32) {
     let timeout = Function::new_with_args("ms", "return new Promise(r => setTimeout(r, ms))");

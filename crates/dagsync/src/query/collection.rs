@@ -40,7 +40,8 @@ pub enum CollectionError {
 /// A live query's handle.
 pub type WatchId = u64;
 
-/// A live query whose results changed: its new results (ids, in order).
+/// A live query whose results changed — other records, another order, or new contents of a
+/// record among them: its results now (ids, in order).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WatchUpdate {
     /// The live query.
@@ -83,6 +84,8 @@ struct Watch {
     by_id: BTreeMap<String, Ranked>,
     /// The results last reported.
     reported: Vec<String>,
+    /// Records re-filed since then that matched before or match now.
+    touched: BTreeSet<String>,
 }
 
 impl Watch {
@@ -100,13 +103,19 @@ impl Watch {
 
     /// Re-files record `id` (now `record`, or gone).
     fn update(&mut self, id: &str, record: Option<&Value>) {
+        let mut touched = false;
         if let Some(old) = self.by_id.remove(id) {
             self.matching.remove(&old);
+            touched = true;
         }
         if let Some(record) = record.filter(|r| self.query.filter.matches(r)) {
             let ranked = self.rank(id, record);
             self.matching.insert(ranked.clone());
             self.by_id.insert(id.to_owned(), ranked);
+            touched = true;
+        }
+        if touched {
+            self.touched.insert(id.to_owned());
         }
     }
 
@@ -157,6 +166,11 @@ impl Collection {
     /// Indexes field `path` (maintained from then on).
     pub fn add_index(&mut self, path: Path) {
         self.records.add_index(path);
+    }
+
+    /// The indexed fields.
+    pub fn indexes(&self) -> Vec<Path> {
+        self.records.indexes()
     }
 
     /// Inserts `record` (an object) under a new random id, which it returns.
@@ -247,6 +261,7 @@ impl Collection {
             matching: BTreeSet::new(),
             by_id: BTreeMap::new(),
             reported: Vec::new(),
+            touched: BTreeSet::new(),
         };
         for (id, record) in self.records.find(&Query {
             filter: watch.query.filter.clone(),
@@ -294,12 +309,14 @@ impl Collection {
         }
     }
 
-    /// The live queries whose results changed since last asked, with their results.
+    /// The live queries whose results changed since last asked (ids, order, or the contents
+    /// of a record among them), with their results.
     pub fn take_updates(&mut self) -> Vec<WatchUpdate> {
         let mut out = Vec::new();
         for (id, watch) in &mut self.watches {
             let now = watch.results();
-            if now != watch.reported {
+            let touched = std::mem::take(&mut watch.touched);
+            if now != watch.reported || now.iter().any(|id| touched.contains(id)) {
                 watch.reported = now.clone();
                 out.push(WatchUpdate {
                     watch: *id,
@@ -316,14 +333,19 @@ impl Collection {
             Some(Item::Container(map)) => doc.map(&map).ok().map(|m| m.to_json()),
             _ => None,
         };
-        match &record {
-            Some(r) => self.records.upsert(id, r.clone()),
-            None => {
-                self.records.remove(id);
-            }
+        if self.records.get(id) == record.as_ref() {
+            // Unchanged (an event of an edit made through the collection, seen again).
+            return;
         }
         for watch in self.watches.values_mut() {
             watch.update(id, record.as_ref());
+        }
+        // Moved, not cloned, into the record set.
+        match record {
+            Some(r) => self.records.upsert(id, r),
+            None => {
+                self.records.remove(id);
+            }
         }
     }
 }
