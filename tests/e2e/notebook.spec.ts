@@ -65,7 +65,7 @@ async function typeAtEnd(page: Page, text: string): Promise<void> {
   await body.pressSequentially(text);
 }
 
-test("two devices write one note over WebRTC; one goes offline, reloads from the service worker, and syncs back", async ({ browser }) => {
+test("two devices write one note over WebRTC (carets, undo); one goes offline, reloads from the service worker, and syncs back", async ({ browser }) => {
   const problems: string[] = [];
   const a = await device(browser, problems);
   const b = await device(browser, problems);
@@ -118,6 +118,35 @@ test("two devices write one note over WebRTC; one goes offline, reloads from the
   expect(selected).toBe("charger");
   await pageA.getByRole("button", { name: "Like" }).click();
   await expect(pageB.getByRole("button", { name: "Like" })).toContainText("1");
+
+  // Presence: B's caret shows in A's note body with B's name and colour, at B's position, and
+  // stays on the same character when A inserts before it.
+  await pageB.getByLabel("Body").evaluate((el: HTMLTextAreaElement) => {
+    el.focus();
+    el.setSelectionRange(9, 9); // after "Tickets, "
+  });
+  const caret = pageA.getByTestId("remote-caret");
+  await expect(caret).toHaveAttribute("data-index", "9", { timeout: 2_000 });
+  await expect(caret).toContainText("Grace");
+  await pageA.getByLabel("Body").evaluate((el: HTMLTextAreaElement) => {
+    el.focus();
+    el.setSelectionRange(0, 0);
+  });
+  await pageA.keyboard.type(">> ");
+  await expect(pageB.getByLabel("Body")).toHaveValue(/^>> Tickets, /, { timeout: 2_000 });
+  await expect(caret).toHaveAttribute("data-index", "12", { timeout: 2_000 });
+  const [mark, field] = await Promise.all([caret.boundingBox(), pageA.getByLabel("Body").boundingBox()]);
+  expect(mark!.y).toBeGreaterThan(field!.y);
+  expect(mark!.y).toBeLessThan(field!.y + 60); // the first line
+  expect(mark!.x).toBeGreaterThan(field!.x + 80); // right of ">> Tickets,"
+  await expect(pageB.getByTestId("remote-caret")).toContainText("Ada");
+
+  // Undo and redo (Ctrl+Z, Ctrl+Shift+Z) take back A's own typing only; B sees both.
+  await pageA.keyboard.press("Control+z");
+  await expect(pageA.getByLabel("Body")).toHaveValue(/^Tickets, Passport/);
+  await expect(pageB.getByLabel("Body")).toHaveValue(/^Tickets, Passport/, { timeout: 2_000 });
+  await pageA.keyboard.press("Control+Shift+z");
+  await expect(pageB.getByLabel("Body")).toHaveValue(/^>> Tickets, Passport/, { timeout: 2_000 });
 
   // Screenshots of the notebook and of the history panel (once the "ready offline" toast is gone).
   await expect(pageA.getByRole("alert")).toBeHidden({ timeout: 5_000 });

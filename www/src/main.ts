@@ -13,6 +13,7 @@ import { HistoryPanel } from "./history";
 import { Notebook, randomId } from "./model";
 import { NotesView } from "./notes";
 import { PeersPanel } from "./peers";
+import { PresenceView } from "./presence";
 import { byId, friendly, toast } from "./ui";
 
 const NOTEBOOK_ID = /^[0-9a-f]{32}$/;
@@ -71,7 +72,11 @@ async function start(): Promise<void> {
     handle.doc.commit("Welcome note");
   }
   const notes = new NotesView(notebook, handle);
-  const peers = new PeersPanel(notebook, repo, webrtc);
+  const peers = new PeersPanel(notebook, repo, webrtc, handle);
+  const presence = new PresenceView(notebook, handle, () => peers.onChange());
+  notes.presence = presence;
+  peers.onName = () => presence.publish();
+  notes.select(notes.selectedId);
   const historyPanel = new HistoryPanel(notebook);
   handle.on("change", (event) => {
     notes.onChange(event);

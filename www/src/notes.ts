@@ -1,8 +1,9 @@
 // The notes list (sidebar) and the note editor: title and body bound to dagsync Texts, tags in
 // a Set, likes in a Counter, the last-edit time in a Register.
 import type { ChangeEvent, DocHandle, Patch } from "dagsync";
-import { ago, byId, el } from "./ui";
+import { ago, byId, el, everyFrame } from "./ui";
 import { Notebook, updatedAt, type Note } from "./model";
+import type { PresenceView } from "./presence";
 import { TextBinding } from "./textbind";
 
 /** How often at most the note's `updated` register is set while typing. */
@@ -15,7 +16,14 @@ export class NotesView {
   private title: TextBinding | undefined;
   private body: TextBinding | undefined;
   private lastTouch = 0;
-  private renderQueued = false;
+  private readonly queueRender = everyFrame(() => this.render());
+
+  get selectedId(): string | undefined {
+    return this.selected;
+  }
+
+  /** Told which note is open (set once the presence view exists). */
+  presence: PresenceView | undefined;
 
   private readonly list = byId<HTMLUListElement>("note-list");
   private readonly search = byId<HTMLInputElement>("search");
@@ -41,8 +49,36 @@ export class NotesView {
       tagInput.value = "";
       if (tag) this.withNote((n) => n.tags.add(tag));
     });
+    // Ctrl+Z / Ctrl+Shift+Z (and Ctrl+Y) undo and redo this device's own edits only.
+    handle.doc.enableUndo({ captureInterval: 500, scope: ["notes", "meta"] });
+    document.addEventListener("keydown", (event) => {
+      if (!(event.ctrlKey || event.metaKey) || event.altKey) return;
+      const key = event.key.toLowerCase();
+      if (key === "z" || key === "y") {
+        event.preventDefault();
+        this.undo(key === "y" || event.shiftKey);
+      }
+    });
     const first = notebook.list()[0];
     if (first) this.select(first.id);
+    this.render();
+  }
+
+  /** Undoes (or redoes) the last step of our own edits; the caret goes where it happened. */
+  undo(redo: boolean): void {
+    const doc = this.handle.doc;
+    const step = redo ? doc.redo() : doc.undo();
+    if (!step) return;
+    if (!this.current()) {
+      this.select(this.notebook.list()[0]?.id);
+      return;
+    }
+    this.title?.refresh();
+    this.body?.refresh();
+    const focused = [this.title, this.body].find((b) => b && document.activeElement === b.field);
+    if (focused && step.index !== undefined && String(step.container) === focused.field.value) {
+      focused.field.setSelectionRange(step.index, step.index);
+    }
     this.render();
   }
 
@@ -57,6 +93,7 @@ export class NotesView {
     edit(note);
     this.touch(note, true);
     this.commit();
+    this.handle.doc.stopCapturing();
   }
 
   private touch(note: Note, force = false): void {
@@ -105,13 +142,19 @@ export class NotesView {
       };
       this.title = new TextBinding(byId("note-title"), note.title, commit);
       this.body = new TextBinding(byId("note-body"), note.body, commit);
+      // Typing in another field starts a new undo step.
+      for (const binding of [this.title, this.body]) {
+        binding.field.onfocus = () => this.handle.doc.stopCapturing();
+      }
     }
+    this.presence?.open(note?.id, note?.body);
     this.render();
   }
 
   /** A change of the document, local or remote. */
   onChange(event: ChangeEvent): void {
     if (event.origin === "remote") this.applyRemote(event.patches);
+    this.presence?.onChange();
     this.queueRender();
   }
 
@@ -141,15 +184,6 @@ export class NotesView {
     }
     this.title?.applyRemote(title);
     this.body?.applyRemote(body);
-  }
-
-  private queueRender(): void {
-    if (this.renderQueued) return;
-    this.renderQueued = true;
-    requestAnimationFrame(() => {
-      this.renderQueued = false;
-      this.render();
-    });
   }
 
   private render(): void {

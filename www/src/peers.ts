@@ -1,11 +1,12 @@
 // The People panel: this device, the connected peers (fingerprint and colour from their key,
 // transport, names from the notebook), sync status, live repo.stats(), the share link with a
 // QR code, and connecting by hand with WebRTC offer/answer strings.
-import type { PeerInfo, PeerTraffic, Repo, RepoStats, WebRtcNetwork } from "dagsync";
+import type { DocHandle, PeerInfo, PeerTraffic, Repo, RepoStats, WebRtcNetwork } from "dagsync";
 import { renderSVG } from "uqr";
 import { colorOf, fingerprint, initials } from "./identity";
 import { byId, el, friendly, toast } from "./ui";
 import type { Notebook } from "./model";
+import { presenceNames } from "./presence";
 
 const TRANSPORTS: Record<string, string> = {
   "broadcast-channel": "Tab",
@@ -47,12 +48,14 @@ export class PeersPanel {
     private readonly notebook: Notebook,
     private readonly repo: Repo,
     private readonly webrtc: WebRtcNetwork,
+    private readonly handle: DocHandle,
   ) {
     const actor = notebook.doc.actor;
     this.nameInput.value = notebook.personName(actor) ?? "";
     this.nameInput.addEventListener("change", () => {
       notebook.people.set(actor, this.nameInput.value.trim());
       notebook.doc.commit();
+      this.onName();
     });
     // Built once: re-rendering must never move the name field (moving a focused input blurs
     // it, and the blur's change event would render again in the middle of the move).
@@ -90,6 +93,9 @@ export class PeersPanel {
     this.render();
   }
 
+  /** Called when our name changed (presence republishes it). */
+  onName: () => void = () => {};
+
   onChange(): void {
     this.render();
   }
@@ -117,7 +123,8 @@ export class PeersPanel {
     const peers = this.repo.peers();
     const stats = this.repo.stats();
     const traffic = (p: PeerInfo) => stats.perPeer.find((t) => t.id === p.id && t.network === p.network);
-    const rows = peers.map((p) => this.peerRow(p, traffic(p)));
+    const live = presenceNames(this.handle);
+    const rows = peers.map((p) => this.peerRow(p, live, traffic(p)));
     if (rows.length === 0) {
       rows.push(
         el("li", { class: "people-empty" }, navigator.onLine ? "Nobody else yet. Share the link!" : "You are offline: edits are saved here and sync when you are back."),
@@ -128,8 +135,8 @@ export class PeersPanel {
     this.renderStats(stats);
   }
 
-  private peerRow(peer: PeerInfo, traffic: PeerTraffic | undefined): HTMLElement {
-    const name = peer.actor ? this.notebook.personName(peer.actor) : undefined;
+  private peerRow(peer: PeerInfo, live: Map<string, string>, traffic: PeerTraffic | undefined): HTMLElement {
+    const name = peer.actor ? (live.get(peer.actor) ?? this.notebook.personName(peer.actor)) : undefined;
     const row = el(
       "li",
       { class: "person", "data-actor": peer.actor ?? "" },

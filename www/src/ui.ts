@@ -61,3 +61,17 @@ export function friendly(what: string, err: unknown): string {
   }
   return `${what}: ${err instanceof Error ? err.message : String(err)}`;
 }
+
+/** A function that runs `fn` once at the next animation frame, however often it is called
+ * before then. */
+export function everyFrame(fn: () => void): () => void {
+  let queued = false;
+  return () => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => {
+      queued = false;
+      fn();
+    });
+  };
+}
