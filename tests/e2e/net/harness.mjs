@@ -14,9 +14,12 @@ export function signalBinary() {
   return process.env.DAGSYNC_SIGNAL ?? `${target}/debug/dagsync-signal`;
 }
 
-/** Starts `dagsync-signal` on `port` (0: a free one); resolves to { process, url }. */
-async function startSignal(port) {
-  const child = spawn(signalBinary(), ["--host", "127.0.0.1", "--port", String(port)], {
+/** Starts `dagsync-signal` on `port` (0: a free one), serving `staticDir` if given; resolves to
+ * { process, url } (url: the signaling URL, ws://127.0.0.1:PORT/). */
+export async function startSignal(port, staticDir) {
+  const args = ["--host", "127.0.0.1", "--port", String(port)];
+  if (staticDir) args.push("--static", staticDir);
+  const child = spawn(signalBinary(), args, {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const url = await new Promise((resolve, reject) => {
@@ -35,7 +38,8 @@ async function startSignal(port) {
   return { process: child, url };
 }
 
-async function stopSignal(signal) {
+/** Stops a server `startSignal` started. */
+export async function stopSignal(signal) {
   if (signal.process.exitCode === null) {
     const exited = new Promise((done) => signal.process.once("exit", done));
     signal.process.kill("SIGTERM");
