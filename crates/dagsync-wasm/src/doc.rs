@@ -99,6 +99,7 @@ pub(crate) fn with_doc_mut<T>(
     shared: &SharedDoc,
     f: impl FnOnce(&mut dagsync::Doc) -> T,
 ) -> JsResult<T> {
+    crate::memory::reserve_ahead();
     let hook = shared.changed.borrow().clone();
     let (result, changed) = {
         let mut guard = shared.doc.try_borrow_mut().map_err(|_| busy())?;

@@ -9,7 +9,7 @@
 //! (`IndexedDbStorage`), `emitter.rs` (named-event listeners), `network.rs` (the repo–network
 //! contract), `broadcast_network.rs` (`BroadcastChannelNetwork`), `webrtc_network.rs`
 //! (`WebRtcNetwork`), `events.rs` (change events), `values.rs` (JS ↔ core values), `error.rs`
-//! (`DagsyncError`).
+//! (`DagsyncError`), `memory.rs` (growing the wasm memory in large steps).
 
 mod broadcast_network;
 mod collection;
@@ -22,6 +22,7 @@ mod handle;
 mod history;
 mod list;
 mod map;
+mod memory;
 pub mod network;
 mod presence;
 mod register;

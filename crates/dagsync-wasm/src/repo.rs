@@ -704,6 +704,7 @@ fn schedule(inner: &Rc<RepoInner>) {
 /// Feeds the core what arrived (other tabs' chunks, network events, local commits), then
 /// hands out what it produced.
 fn process(inner: &Rc<RepoInner>) {
+    crate::memory::reserve_ahead();
     if inner.phase.get() != Phase::Open {
         return;
     }
