@@ -247,6 +247,15 @@ impl State {
         self.sync_states.get(&(*doc, peer.clone())).cloned()
     }
 
+    /// The peers a sync state of `doc` is stored for.
+    pub fn sync_state_peers(&self, doc: &DocId) -> Vec<PeerId> {
+        self.sync_states
+            .keys()
+            .filter(|(d, _)| d == doc)
+            .map(|(_, p)| p.clone())
+            .collect()
+    }
+
     /// Queues a sync state (the latest one per document and peer is written).
     pub fn save_sync_state(&mut self, doc: DocId, peer: PeerId, state: Vec<u8>) {
         self.queued += 1;
@@ -358,6 +367,19 @@ mod tests {
 
     fn doc(n: u8) -> DocId {
         DocId([n; 16])
+    }
+
+    #[test]
+    fn the_peers_of_stored_sync_states_are_listed_per_document() {
+        let mut state = State::new("w".into());
+        state.save_sync_state(doc(1), PeerId::from("a"), vec![1]);
+        state.load_sync_state(doc(1), PeerId::from("b"), vec![2]);
+        state.save_sync_state(doc(2), PeerId::from("c"), vec![3]);
+        assert_eq!(
+            state.sync_state_peers(&doc(1)),
+            vec![PeerId::from("a"), PeerId::from("b")]
+        );
+        assert_eq!(state.sync_state_peers(&doc(3)), Vec::<PeerId>::new());
     }
 
     #[test]

@@ -433,6 +433,10 @@ impl Storage for IdbStorage {
         Ok(self.inner.state.borrow().sync_state(doc, peer))
     }
 
+    fn sync_state_peers(&self, doc: &DocId) -> Result<Vec<PeerId>, StorageError> {
+        Ok(self.inner.state.borrow().sync_state_peers(doc))
+    }
+
     fn save_sync_state(
         &mut self,
         doc: &DocId,
