@@ -68,10 +68,27 @@ export async function startHarness() {
   };
 }
 
-/** Opens the test page in `context` and waits for the driver to load. */
+/** Opens the test page in `context` and waits for the driver to load. The page's console
+ * errors, uncaught exceptions and failed requests are collected, so a page that never gets
+ * ready fails with what went wrong instead of a bare timeout. One CI run saw a page stay
+ * unready for the whole test (not reproduced in dozens of local runs): such a page is reloaded
+ * once, with a warning naming what it reported, before the test fails. */
 export async function openPage(context, harness) {
   const page = await context.newPage();
-  await page.goto(harness.pageUrl);
-  await page.waitForFunction(() => window.ready === true);
-  return page;
+  const problems = [];
+  page.on("console", (m) => m.type() === "error" && problems.push(`console: ${m.text()}`));
+  page.on("pageerror", (e) => problems.push(`exception: ${e.message}`));
+  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  for (let attempt = 1; ; attempt++) {
+    if (attempt === 1) await page.goto(harness.pageUrl);
+    else await page.reload();
+    try {
+      await page.waitForFunction(() => window.ready === true, null, { timeout: 20_000 });
+      return page;
+    } catch (e) {
+      const report = `test page not ready after 20 s (attempt ${attempt}): ${problems.join("; ") || "no errors reported"}`;
+      if (attempt === 2) throw new Error(report, { cause: e });
+      console.warn(`${report}; reloading`);
+    }
+  }
 }
