@@ -28,23 +28,22 @@ pub(crate) struct Coverage {
 impl Coverage {
     /// Authenticates `changes`: per author, the signature of its latest signed change is
     /// verified, and that change and every change of the same author among its ancestors in
-    /// `changes` are covered.
+    /// `changes` are covered. A signed change that no verified one covers (a second branch
+    /// of an author who forked, see `doc/lanes.rs`) has its own signature verified.
     pub(crate) fn of(changes: &HashMap<ChangeHash, Change>) -> Coverage {
-        let mut latest: HashMap<ActorId, (u64, ChangeHash)> = HashMap::new();
-        for (hash, change) in changes {
-            if change.signature.is_some() {
-                let entry = latest.entry(change.actor).or_insert((change.seq, *hash));
-                if change.seq > entry.0 {
-                    *entry = (change.seq, *hash);
-                }
-            }
-        }
+        // Latest first, so one signature usually covers an author's whole batch; sorted, so
+        // the forgery reported is the same whatever the map order.
+        let mut signed: Vec<(ActorId, std::cmp::Reverse<u64>, ChangeHash)> = changes
+            .iter()
+            .filter(|(_, c)| c.signature.is_some())
+            .map(|(h, c)| (c.actor, std::cmp::Reverse(c.seq), *h))
+            .collect();
+        signed.sort_unstable();
         let mut coverage = Coverage::default();
-        // Sorted, so the forgery reported is the same whatever the map order.
-        let mut tops: Vec<(ActorId, ChangeHash)> =
-            latest.into_iter().map(|(a, (_, h))| (a, h)).collect();
-        tops.sort_unstable();
-        for (actor, top) in tops {
+        for (actor, _, top) in signed {
+            if coverage.covered.contains(&top) {
+                continue;
+            }
             let change = &changes[&top];
             let genuine = change
                 .signature

@@ -54,7 +54,7 @@ impl Doc {
     /// its latest signed change (which covers the earlier ones). Everything for the local
     /// actor and for documents that do not require signatures.
     pub(super) fn relay_limits(&self) -> Vec<u64> {
-        (0..self.actors.len())
+        let mut limits = (0..self.actors.len())
             .map(|a| {
                 let changes = &self.by_actor[a];
                 if !self.require_signatures || a as ActorIdx == self.local {
@@ -67,7 +67,51 @@ impl Doc {
                     .find(|c| c.signature.is_some())
                     .map_or(0, |c| c.seq)
             })
-            .collect()
+            .collect::<Vec<u64>>();
+        if self.require_signatures {
+            self.lane_relay_limits(&mut limits);
+        }
+        limits
+    }
+
+    /// [`Doc::relay_limits`] for forked authors (see `doc/lanes.rs`), whose changes past the
+    /// fork are one per lane: a change is let out when a signed change of its author (on
+    /// any branch) has it among its ancestors.
+    fn lane_relay_limits(&self, limits: &mut [u64]) {
+        let Some(lanes) = &self.lanes else {
+            return;
+        };
+        for (a, actor) in self.actors.iter().enumerate() {
+            if lanes.fork_of(actor).is_none() || a as ActorIdx == self.local {
+                continue;
+            }
+            // The author's internal actors: itself and its lanes.
+            let own: std::collections::HashSet<ActorIdx> = std::iter::once(a as ActorIdx)
+                .chain(self.actors.iter().enumerate().filter_map(|(l, lane)| {
+                    (lanes
+                        .wire_of(lane)
+                        .is_some_and(|(author, _)| author == *actor))
+                    .then_some(l as ActorIdx)
+                }))
+                .collect();
+            let mut stack: Vec<u32> = own
+                .iter()
+                .flat_map(|&x| self.by_actor[x as usize].iter().copied())
+                .filter(|&i| self.changes[i as usize].signature.is_some())
+                .collect();
+            let mut seen = std::collections::HashSet::new();
+            while let Some(i) = stack.pop() {
+                if !seen.insert(i) {
+                    continue;
+                }
+                let c = &self.changes[i as usize];
+                if own.contains(&c.actor) {
+                    let limit = &mut limits[c.actor as usize];
+                    *limit = (*limit).max(c.seq);
+                }
+                stack.extend(c.deps.iter().copied());
+            }
+        }
     }
 
     /// Log indexes (a causal order) of the changes not covered by `since` (an actor's changes

@@ -101,7 +101,9 @@ impl Doc {
             arrival.push(hash);
         }
         if !conflicts.is_empty() {
-            return Err(self.conflict_error(&candidates, conflicts));
+            // An author's number that is taken: equivocation if the author's key vouches.
+            let evidence = self.conflict_evidence(&candidates, &conflicts)?;
+            return self.fork_into_lanes(evidence, candidates, conflicts, target, from);
         }
         let mut rejected = 0;
         // Authenticate: one signature per author. A forged given change fails the call; a
@@ -152,6 +154,17 @@ impl Doc {
                         rejected,
                     });
                 }
+                Err((_, ApplyError::Equivocation(pair))) => {
+                    // Two changes of the batch claim one number.
+                    let evidence = self.batch_evidence(&candidates, *pair)?;
+                    return self.fork_into_lanes(
+                        vec![evidence],
+                        candidates,
+                        Vec::new(),
+                        target,
+                        from,
+                    );
+                }
                 Err((hash, e)) => {
                     rejected += self
                         .reject_buffered(hash, &mut candidates, &mut arrival)
@@ -161,41 +174,63 @@ impl Doc {
         }
     }
 
-    /// The error for changes whose author already has an applied change with their sequence
-    /// number: equivocation, with both hashes as evidence, when the author's key vouches for
-    /// the new one too (its own signature, or a signed later change of the batch covering it);
-    /// an invalid change otherwise (anyone can make up a change in someone else's name).
-    fn conflict_error(
+    /// The evidence for changes whose author already has an applied change with their
+    /// sequence number: equivocation, when the author's key vouches for each new one too (its
+    /// own signature, or a signed later change of the batch covering it); an invalid change
+    /// otherwise (anyone can make up a change in someone else's name).
+    fn conflict_evidence(
         &self,
         candidates: &HashMap<ChangeHash, Change>,
-        conflicts: Vec<(ChangeHash, Change)>,
-    ) -> ApplyError {
+        conflicts: &[(ChangeHash, Change)],
+    ) -> Result<Vec<Equivocation>, ApplyError> {
         let mut all = candidates.clone();
         all.extend(conflicts.iter().cloned());
         let coverage = Coverage::of(&all);
-        let (hash, change) = &conflicts[0];
-        let vouched = coverage.verified.contains(hash) || coverage.covered.contains(hash);
-        let existing = self
-            .actor_index
-            .get(&change.actor)
-            .and_then(|&a| {
-                let at = usize::try_from(change.seq).ok()?.checked_sub(1)?;
-                self.by_actor[a as usize].get(at).copied()
+        let mut evidence = Vec::new();
+        for (hash, change) in conflicts {
+            let vouched = coverage.verified.contains(hash) || coverage.covered.contains(hash);
+            let existing = self
+                .actor_index
+                .get(&change.actor)
+                .and_then(|&a| {
+                    let at = usize::try_from(change.seq).ok()?.checked_sub(1)?;
+                    self.by_actor[a as usize].get(at).copied()
+                })
+                .and_then(|i| self.changes[i as usize].hash);
+            match existing {
+                Some(existing) if vouched => evidence.push(Equivocation {
+                    actor: change.actor,
+                    seq: change.seq,
+                    existing,
+                    conflicting: *hash,
+                }),
+                _ => return Err(taken(change)),
+            }
+        }
+        Ok(evidence)
+    }
+
+    /// `pair` (two changes of the batch with one author and number) as evidence, if the
+    /// author's key vouches for both.
+    fn batch_evidence(
+        &self,
+        candidates: &HashMap<ChangeHash, Change>,
+        pair: Equivocation,
+    ) -> Result<Equivocation, ApplyError> {
+        let coverage = Coverage::of(candidates);
+        let vouched = |h: &ChangeHash| {
+            self.by_hash.contains_key(h)
+                || coverage.verified.contains(h)
+                || coverage.covered.contains(h)
+        };
+        if vouched(&pair.existing) && vouched(&pair.conflicting) {
+            Ok(pair)
+        } else {
+            Err(ApplyError::Invalid {
+                actor: pair.actor,
+                seq: pair.seq,
+                what: "two changes with this author and sequence number".to_owned(),
             })
-            .and_then(|i| self.changes[i as usize].hash);
-        match existing {
-            Some(existing) if vouched => ApplyError::Equivocation(Box::new(Equivocation {
-                actor: change.actor,
-                seq: change.seq,
-                existing,
-                conflicting: *hash,
-            })),
-            _ => ApplyError::Invalid {
-                actor: change.actor,
-                seq: change.seq,
-                what: "another change with this author and sequence number is already applied"
-                    .to_owned(),
-            },
         }
     }
 
@@ -208,12 +243,26 @@ impl Doc {
         arrival: &[ChangeHash],
         target: Target,
     ) -> Result<usize, (ChangeHash, ApplyError)> {
-        let (order, _) = self.plan(candidates, arrival)?;
+        // With forked authors, the changes as they apply here (see `doc/lanes.rs`).
+        let mut translated: Option<HashMap<ChangeHash, Change>> = None;
+        if self.lanes.is_some() {
+            let own = self.assign_lanes(candidates);
+            let mut map = HashMap::with_capacity(candidates.len());
+            for (h, c) in candidates.iter() {
+                let change = self
+                    .translate(c, own.get(h).copied(), candidates)
+                    .map_err(|e| (*h, e))?;
+                map.insert(*h, change);
+            }
+            translated = Some(map);
+        }
+        let work = translated.as_ref().unwrap_or(candidates);
+        let (order, _) = self.plan(work, arrival)?;
         // Validate all of them before applying any.
         let mut overlay = Overlay::default();
         overlay.items_checked_on_apply = target == Target::Fresh;
         for hash in &order {
-            if let Some(change) = candidates.get(hash) {
+            if let Some(change) = work.get(hash) {
                 self.validate(change, *hash, &mut overlay)
                     .map_err(|e| (*hash, e))?;
             }
@@ -222,7 +271,14 @@ impl Doc {
         // insert's origins were neighbours shows only against the document as it applies.
         let (log_before, patches_before) = (self.changes.len(), self.patches.len());
         for hash in &order {
-            if let Some(change) = candidates.remove(hash) {
+            let change = match &mut translated {
+                Some(map) => {
+                    candidates.remove(hash);
+                    map.remove(hash)
+                }
+                None => candidates.remove(hash),
+            };
+            if let Some(change) = change {
                 // What the change had seen, as operation counter limits (from validation).
                 let past = overlay.past.remove(hash);
                 if let Err(e) = self.apply_change(change, *hash, past) {
@@ -283,5 +339,14 @@ impl Doc {
         }
         candidates.retain(|h, _| !dropped.contains(h));
         dropped
+    }
+}
+
+/// The error for a change whose author's number is taken, without the author's key vouching.
+fn taken(change: &Change) -> ApplyError {
+    ApplyError::Invalid {
+        actor: change.actor,
+        seq: change.seq,
+        what: "another change with this author and sequence number is already applied".to_owned(),
     }
 }

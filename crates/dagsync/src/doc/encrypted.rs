@@ -79,16 +79,21 @@ impl Doc {
             return Ok(Content::Opaque(payload.into()));
         };
         let undecryptable = || invalid("the payload does not decrypt with the document key");
+        // A change in a lane (see `doc/lanes.rs`) was sealed under its author's name.
+        let (actor, seq) = match self.lanes.as_ref().and_then(|l| l.wire_of(&change.actor)) {
+            Some(wire) => wire,
+            None => (change.actor, change.seq),
+        };
         let plaintext = key
-            .open(payload, &change.actor, change.seq, change.start_op)
+            .open(payload, &actor, seq, change.start_op)
             .map_err(|_| undecryptable())?;
         let mut inner = read_batch(&plaintext).map_err(|_| undecryptable())?.changes;
-        let inner = match (inner.pop(), inner.is_empty()) {
+        let mut inner = match (inner.pop(), inner.is_empty()) {
             (Some(inner), true) => inner,
             _ => return Err(undecryptable()),
         };
-        let same_header = inner.actor == change.actor
-            && inner.seq == change.seq
+        let same_header = inner.actor == actor
+            && inner.seq == seq
             && inner.deps == change.deps
             && inner.start_op == change.start_op
             && inner.time == change.time
@@ -108,6 +113,12 @@ impl Doc {
             return Err(invalid(
                 "access-list operations cannot be encrypted (every peer checks them)",
             ));
+        }
+        if actor != change.actor {
+            // Its own operations are in its lane. (References to other branches' operations
+            // inside an encrypted payload are not translated.)
+            let own = inner.start_op..inner.start_op.saturating_add(width);
+            super::lanes::move_own_references(&mut inner, actor, change.actor, own);
         }
         Ok(Content::Decrypted(Box::new(inner), payload.into()))
     }

@@ -16,10 +16,15 @@ impl Doc {
         self.changes
             .iter()
             .filter_map(|c| {
+                let actor = self.actors[c.actor as usize];
+                let (actor, seq) = match self.lanes.as_ref().and_then(|l| l.wire_of(&actor)) {
+                    Some(wire) => wire,
+                    None => (actor, c.seq),
+                };
                 Some(HistoryEntry {
                     hash: c.hash?,
-                    actor: self.actors[c.actor as usize],
-                    seq: c.seq,
+                    actor,
+                    seq,
                     deps: self.dep_hashes(c).collect(),
                     time: c.time,
                     message: c.message.clone(),

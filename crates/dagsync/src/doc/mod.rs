@@ -12,6 +12,7 @@ mod handles;
 mod hash_index;
 mod history;
 mod json;
+mod lanes;
 mod local;
 mod log;
 mod permissions;
@@ -142,6 +143,9 @@ pub struct Doc {
     undo: Option<undo::UndoState>,
     /// The root container looked up last (see `Doc::root`).
     last_root: Option<u32>,
+    /// Forked authors' changes and their lanes, once an equivocation was seen (see
+    /// `doc/lanes.rs`).
+    lanes: Option<lanes::Lanes>,
 }
 
 fn zero_time() -> u64 {
@@ -187,6 +191,7 @@ impl Doc {
             doc_key: None,
             undo: None,
             last_root: None,
+            lanes: None,
         };
         doc.local = doc.intern(actor);
         doc
@@ -586,6 +591,7 @@ impl Doc {
             doc_key: self.doc_key.clone(),
             undo: None,
             last_root: None,
+            lanes: self.lanes.clone(),
         };
         if let Some(last) = self.clock.last() {
             let physical = (self.time_source)();

@@ -122,7 +122,7 @@ impl Doc {
     fn creator(&self) -> Option<ActorId> {
         let genesis = self.genesis?;
         let index = *self.by_hash.get(&genesis)?;
-        Some(self.actors[self.changes[index as usize].actor as usize])
+        Some(self.wire_actor(self.actors[self.changes[index as usize].actor as usize]))
     }
 
     /// Local edits of container `c`: refused in the reserved access-list root (use
@@ -194,7 +194,7 @@ impl Doc {
                 &self.acl_entries,
                 &self.acl_of_deps(deps),
                 &creator,
-                &change.actor,
+                &self.wire_actor(change.actor),
             )
         };
         if role.is_none() {

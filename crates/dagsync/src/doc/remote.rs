@@ -11,7 +11,7 @@ use crate::actor::ActorId;
 use crate::clock::{OpId, VersionVector};
 use crate::crdt::seq::{PlaceError, Run, Uniform};
 use crate::dag::ChangeHash;
-use crate::error::ApplyError;
+use crate::error::{ApplyError, Equivocation};
 use crate::id::Id;
 
 use super::causal::CausalPast;
@@ -124,7 +124,7 @@ impl Doc {
             }],
             None => stored.ops.iter().map(|op| self.export_op(op)).collect(),
         };
-        Change {
+        let mut change = Change {
             actor: self.actors[stored.actor as usize],
             seq: stored.seq,
             // A change's dependencies are always sealed (see `Doc::commit`), so have hashes.
@@ -134,7 +134,9 @@ impl Doc {
             message: stored.message.clone(),
             ops,
             signature: stored.signature,
-        }
+        };
+        self.to_wire(&mut change);
+        change
     }
 
     fn export_id(&self, id: Id) -> Option<OpId> {
@@ -271,8 +273,15 @@ impl Doc {
                     "the author's previous change is missing (sequence gap)",
                 ));
             }
-            if by_id.contains_key(&change.id()) {
-                return Err(invalid("two changes with this author and sequence number"));
+            if let Some(&existing) = by_id.get(&change.id()) {
+                // Equivocation if the author's key vouches for both (see `Doc::apply_hashed`).
+                let pair = Equivocation {
+                    actor: change.actor,
+                    seq: change.seq,
+                    existing,
+                    conflicting: hash,
+                };
+                return Err((hash, ApplyError::Equivocation(Box::new(pair))));
             }
             let mut deps_end = 0u64;
             for dep in &change.deps {

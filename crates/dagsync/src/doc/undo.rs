@@ -152,6 +152,15 @@ pub(crate) struct UndoState {
 }
 
 impl UndoState {
+    /// Forgets every step (the document was rebuilt; see `doc/lanes.rs`).
+    pub(super) fn clear(&mut self) {
+        self.undo.clear();
+        self.redo.clear();
+        self.current.clear();
+        self.redirects.clear();
+        self.split = true;
+    }
+
     /// Renumbers the containers the steps refer to (`map`: old index to new, `None` for a
     /// container that no longer exists: its steps go).
     pub(super) fn remap_containers(&mut self, mut map: impl FnMut(u32) -> Option<u32>) {

@@ -351,9 +351,27 @@ impl<'a> Encoder<'a> {
 /// change. An author's later change descends from all its earlier ones, so that one signature
 /// covers them through the hash chain (DESIGN.md "Security model"); the others would cost 64
 /// bytes each for nothing (a signed update per keystroke would otherwise be kept forever).
-fn covering_signatures(changes: &[Change]) -> Vec<bool> {
+/// An author with two changes of one number (a fork, see `doc/lanes.rs`) keeps the
+/// signature of every signed change no later signed change of theirs descends from.
+fn covering_signatures(changes: &[Change], hashes: Option<&[ChangeHash]>) -> Vec<bool> {
     let mut latest: HashMap<ActorId, (u64, usize)> = HashMap::new();
+    // A batch is in a causal order, so an unforked author's numbers only grow along it.
+    let mut last_seq: Vec<(ActorId, u64)> = Vec::new();
+    let mut slot: HashMap<ActorId, usize> = HashMap::new();
+    let mut at = 0;
+    let mut forked: std::collections::HashSet<ActorId> = Default::default();
     for (i, change) in changes.iter().enumerate() {
+        if last_seq.get(at).is_none_or(|(a, _)| *a != change.actor) {
+            let next = last_seq.len();
+            at = *slot.entry(change.actor).or_insert(next);
+            if at == next {
+                last_seq.push((change.actor, 0));
+            }
+        }
+        if change.seq <= last_seq[at].1 {
+            forked.insert(change.actor);
+        }
+        last_seq[at].1 = last_seq[at].1.max(change.seq);
         if change.signature.is_some() {
             let entry = latest.entry(change.actor).or_insert((change.seq, i));
             if change.seq >= entry.0 {
@@ -364,6 +382,38 @@ fn covering_signatures(changes: &[Change]) -> Vec<bool> {
     let mut keep = vec![false; changes.len()];
     for (_, i) in latest.into_values() {
         keep[i] = true;
+    }
+    let Some(hashes) = hashes.filter(|_| !forked.is_empty()) else {
+        return keep;
+    };
+    let index: HashMap<ChangeHash, usize> =
+        hashes.iter().enumerate().map(|(i, h)| (*h, i)).collect();
+    // Signed changes of forked authors that a later signed change of theirs descends from.
+    let mut covered = vec![false; changes.len()];
+    for (top, change) in changes.iter().enumerate() {
+        if change.signature.is_none() || !forked.contains(&change.actor) {
+            continue;
+        }
+        let mut stack: Vec<usize> = change
+            .deps
+            .iter()
+            .filter_map(|d| index.get(d).copied())
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        while let Some(i) = stack.pop() {
+            if !seen.insert(i) {
+                continue;
+            }
+            if changes[i].actor == change.actor && i != top {
+                covered[i] = true;
+            }
+            stack.extend(changes[i].deps.iter().filter_map(|d| index.get(d).copied()));
+        }
+    }
+    for (i, change) in changes.iter().enumerate() {
+        if forked.contains(&change.actor) {
+            keep[i] = change.signature.is_some() && !covered[i];
+        }
     }
     keep
 }
@@ -391,7 +441,7 @@ pub(crate) fn write_batch(changes: &[Change], hashes: Option<&[ChangeHash]>) -> 
     let mut last_seq: HashMap<ActorId, u64> = HashMap::new();
     let mut end_ops: Vec<u64> = Vec::with_capacity(changes.len());
     let mut last_millis = 0u64;
-    let covering_signature = covering_signatures(changes);
+    let covering_signature = covering_signatures(changes, hashes);
     for (i, change) in changes.iter().enumerate() {
         let actor = enc.actors.index(&change.actor);
         enc.cols.change_actor.push(actor);

@@ -36,9 +36,9 @@ use crate::actor::ActorId;
 use crate::auth::Identity;
 use crate::clock::VersionVector;
 use crate::doc::Doc;
-use crate::error::{ApplyError, DecodeError, Equivocation};
+use crate::error::Equivocation;
 use crate::presence::{Presence, PresenceConfig, PresenceEvent};
-use crate::sync::{split_frames, SyncError, SyncState};
+use crate::sync::{split_frames, SyncState};
 
 pub use events::{RepoConfig, RepoError, RepoEvent, RepoStats, SyncLatency};
 pub use faults::PeerFault;
@@ -47,14 +47,6 @@ pub use peer::PeerStats;
 use peer::{Handshake, Peer, Session};
 pub use storage::{MemoryStorage, Storage, StorageError};
 use wire::RepoMessage;
-
-/// The change refusal behind a sync error, if that is what it is.
-fn rejected_change(error: &SyncError) -> Option<&ApplyError> {
-    match error {
-        SyncError::InvalidChanges(DecodeError::Rejected(e)) => Some(e),
-        _ => None,
-    }
-}
 
 /// A document shared between the repo and whoever edits it (such as the JS `Doc` object).
 /// Edits made through it directly are stored and synced by [`Repo::local_change`].
@@ -79,6 +71,8 @@ struct Entry {
     /// Bytes of the last merged chunk, and of the chunks appended after it.
     merged_bytes: usize,
     appended_bytes: usize,
+    /// How many of the document's equivocations were reported as events.
+    reported: usize,
 }
 
 /// Document `id` in `cell`, mutably, or [`RepoError::DocBusy`] while it is borrowed elsewhere.
@@ -113,6 +107,7 @@ impl Owner {
             chunks: 0,
             merged_bytes: 0,
             appended_bytes: 0,
+            reported: 0,
         }
     }
 }
@@ -377,6 +372,9 @@ impl Repo {
         if changed {
             self.events.push_back(RepoEvent::DocChanged(*id));
         }
+        if changed {
+            self.report_equivocations(id)?;
+        }
         if added || changed {
             self.sync_doc_with_all(id, None)?;
         }
@@ -551,29 +549,6 @@ impl Repo {
             return Err(RepoError::Banned(peer.clone()));
         }
         let result = self.receive_frame(peer, frame);
-        if let Err(RepoError::Sync { doc, source, .. }) = &result {
-            if let Some(ApplyError::Equivocation(evidence)) = rejected_change(source) {
-                let Equivocation {
-                    actor,
-                    seq,
-                    existing,
-                    conflicting,
-                } = evidence.as_ref();
-                // The author is to blame, not the peer that passed it on.
-                self.events.push_back(RepoEvent::Equivocation {
-                    doc: *doc,
-                    actor: *actor,
-                    seq: *seq,
-                    existing: *existing,
-                    conflicting: *conflicting,
-                });
-                // Our own key used elsewhere is reported, but we cannot ban ourselves.
-                if self.config.ban_equivocators && *actor != self.actor() {
-                    self.ban(*actor)?;
-                }
-                return result;
-            }
-        }
         if let Err(error) = &result {
             if let Some(fault) = PeerFault::of(error) {
                 self.stats.refused += 1;
@@ -653,6 +628,9 @@ impl Repo {
                     self.docs.insert(id, self.owner.new_entry());
                 }
                 let result = self.receive_sync(peer, &id, &message);
+                if result.is_ok() {
+                    self.report_equivocations(&id)?;
+                }
                 if added {
                     if result.is_err() {
                         self.docs.remove(&id);
@@ -674,6 +652,46 @@ impl Repo {
                 self.sync_doc(peer, &id)
             }
         }
+    }
+
+    /// Reports the equivocations document `id` saw since the last call (the author is to
+    /// blame, not the peer that passed the changes on) and bans their authors if configured.
+    /// Both branches are kept, so the document still converges (see `Doc::equivocations`).
+    fn report_equivocations(&mut self, id: &DocId) -> Result<(), RepoError> {
+        let Some(entry) = self.docs.get_mut(id) else {
+            return Ok(());
+        };
+        let new: Vec<Equivocation> = {
+            let doc = borrow_doc(&entry.doc, id)?;
+            doc.equivocations()
+                .get(entry.reported..)
+                .unwrap_or(&[])
+                .to_vec()
+        };
+        entry.reported += new.len();
+        for evidence in new {
+            let Equivocation {
+                actor,
+                seq,
+                existing,
+                conflicting,
+            } = evidence;
+            self.events.push_back(RepoEvent::Equivocation {
+                doc: *id,
+                actor,
+                seq,
+                existing,
+                conflicting,
+            });
+            // Our own key used elsewhere is reported, but we cannot ban ourselves.
+            if self.config.ban_equivocators
+                && actor != self.actor()
+                && !self.banned_actors.contains(&actor)
+            {
+                self.ban(actor)?;
+            }
+        }
+        Ok(())
     }
 
     /// Applies a sync message of document `id` (which exists) from `peer`; stores the sync
