@@ -163,9 +163,9 @@ pub struct Equivocation {
     pub actor: crate::ActorId,
     /// The sequence number both changes claim.
     pub seq: u64,
-    /// The change the document holds.
+    /// The change the document held first (or planned first, both arriving together).
     pub existing: crate::ChangeHash,
-    /// The one it refused.
+    /// The other one (both are kept, see [`crate::Doc::equivocations`]).
     pub conflicting: crate::ChangeHash,
 }
 
@@ -203,9 +203,10 @@ pub enum ApplyError {
         /// Its sequence number.
         seq: u64,
     },
-    /// The author signed two different changes with one sequence number (equivocation): the
-    /// second is refused, and the two hashes are the evidence (both are vouched for by the
-    /// author's key). Replicas that received the other one first keep that one instead.
+    /// The author signed two different changes with one sequence number (equivocation), with
+    /// both hashes. Applying keeps both branches instead of failing (see
+    /// [`crate::Doc::equivocations`]), so this is only reported where a change is checked on
+    /// its own.
     #[error("{0}")]
     Equivocation(Box<Equivocation>),
     /// An operation is malformed (wrong container kind, empty insert, overlapping op ids, ...).

@@ -308,3 +308,38 @@ fn a_keyless_relay_forwards_encrypted_changes_between_keyed_peers() {
     assert_ne!(text(&mut sim, 0), "{}");
     assert_eq!(text(&mut sim, 1), "{}", "the relay cannot read");
 }
+
+#[test]
+fn an_author_signing_two_branches_is_reported_banned_and_both_branches_converge() {
+    let mut sim = network(4, 17);
+    sim.set_faulty(4, Misbehaviour::Honest);
+    edits(&mut sim, 0..5, 20);
+    converge(&mut sim, 5_000);
+    // Node 4 signs two different changes with one number and shows each half one of them.
+    let x = forge(&mut sim, 4, 4, "branch X;");
+    let y = forge(&mut sim, 4, 4, "branch Y;");
+    assert_eq!((x.actor, x.seq), (y.actor, y.seq));
+    let (to_x, to_y) = (push(&sim, &x), push(&sim, &y));
+    for to in 0..4 {
+        sim.inject(4, to, if to < 2 { &to_x } else { &to_y });
+    }
+    edits(&mut sim, 0..4, 10);
+    converge(&mut sim, 20_000);
+    let expected = text(&mut sim, 0);
+    assert!(
+        expected.contains("branch X;") && expected.contains("branch Y;"),
+        "{expected}"
+    );
+    for at in 0..4 {
+        assert_eq!(text(&mut sim, at), expected, "p{at} converged");
+        let caught = sim.events.iter().any(|(i, e)| {
+            *i == at
+                && matches!(e, RepoEvent::Equivocation { actor, existing, conflicting, .. }
+                    if *actor == identity(4, 0).actor()
+                        && [x.hash(), y.hash()].contains(existing)
+                        && [x.hash(), y.hash()].contains(conflicting))
+        });
+        assert!(caught, "p{at} reported both hashes");
+        assert!(banned(&sim, at, 4), "p{at} banned the equivocator");
+    }
+}

@@ -123,8 +123,9 @@ pub enum RepoEvent {
         /// Who.
         actor: ActorId,
     },
-    /// An author signed two different changes with one sequence number; the second was
-    /// refused. The two hashes are the evidence; with [`RepoConfig::ban_equivocators`] the
+    /// An author signed two different changes with one sequence number. Both branches are
+    /// kept, so the document still converges with every honest peer (see
+    /// [`crate::Doc::equivocations`]). The two hashes are the evidence; with [`RepoConfig::ban_equivocators`] the
     /// author is banned ([`super::Repo::ban`]).
     Equivocation {
         /// The document.
@@ -133,9 +134,9 @@ pub enum RepoEvent {
         actor: ActorId,
         /// The sequence number both changes claim.
         seq: u64,
-        /// The change this repo holds.
+        /// The change this repo held first (or planned first, both arriving together).
         existing: crate::ChangeHash,
-        /// The one it refused.
+        /// The other one.
         conflicting: crate::ChangeHash,
     },
     /// A peer was disconnected and is refused from now on: banned with [`Repo::ban`](super::Repo::ban) or
