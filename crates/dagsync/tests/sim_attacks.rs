@@ -32,6 +32,22 @@ fn network(honest: usize, seed: u64) -> Sim {
     sim
 }
 
+/// [`network`] with node 4 behaving as `faulty`, after `rounds` rounds of edits by `writers`
+/// and `ms` milliseconds to settle.
+fn settled(
+    seed: u64,
+    faulty: Misbehaviour,
+    writers: std::ops::Range<usize>,
+    rounds: usize,
+    ms: u64,
+) -> Sim {
+    let mut sim = network(4, seed);
+    sim.set_faulty(4, faulty);
+    edits(&mut sim, writers, rounds);
+    converge(&mut sim, ms);
+    sim
+}
+
 fn edits(sim: &mut Sim, nodes: std::ops::Range<usize>, rounds: usize) {
     for _ in 0..rounds {
         let i = nodes.start + sim.rng.below(nodes.len() as u64) as usize;
@@ -146,10 +162,7 @@ fn push_to_all_and_converge(sim: &mut Sim, change: &Change) {
 
 #[test]
 fn a_forged_signature_is_refused_by_every_honest_peer() {
-    let mut sim = network(4, 11);
-    sim.set_faulty(4, Misbehaviour::Honest);
-    edits(&mut sim, 0..4, 20);
-    converge(&mut sim, 5_000);
+    let mut sim = settled(11, Misbehaviour::Honest, 0..4, 20, 5_000);
     // Node 1's key, but the signature altered (as a forger without the key would produce).
     let mut forged = forge(&mut sim, 1, 1, "p1 says: pay mallory");
     forged.signature.as_mut().expect("signed").0[10] ^= 0x20;
@@ -168,10 +181,7 @@ fn a_forged_signature_is_refused_by_every_honest_peer() {
 
 #[test]
 fn a_change_in_another_authors_name_never_lands() {
-    let mut sim = network(4, 12);
-    sim.set_faulty(4, Misbehaviour::Honest);
-    edits(&mut sim, 0..4, 20);
-    converge(&mut sim, 5_000);
+    let mut sim = settled(12, Misbehaviour::Honest, 0..4, 20, 5_000);
     // Mallory (node 4) writes as node 1, signing with her own key.
     let forged = forge(&mut sim, 1, 4, "p1 says: pay mallory");
     push_to_all_and_converge(&mut sim, &forged);
@@ -234,10 +244,7 @@ fn a_revoked_writers_later_change_is_refused_everywhere() {
 
 #[test]
 fn bytes_tampered_in_transit_are_refused_and_honest_paths_carry_everything() {
-    let mut sim = network(4, 14);
-    sim.set_faulty(4, Misbehaviour::Tamper);
-    edits(&mut sim, 0..5, 40);
-    converge(&mut sim, 30_000);
+    let sim = settled(14, Misbehaviour::Tamper, 0..5, 40, 30_000);
     let reported: usize = (0..4).map(|i| faults(&sim, i, 4).len()).sum();
     assert!(reported > 0, "tampering went unnoticed");
     assert!(sim
@@ -248,10 +255,7 @@ fn bytes_tampered_in_transit_are_refused_and_honest_paths_carry_everything() {
 
 #[test]
 fn replayed_frames_are_harmless() {
-    let mut sim = network(4, 15);
-    sim.set_faulty(4, Misbehaviour::Replay);
-    edits(&mut sim, 0..5, 40);
-    converge(&mut sim, 30_000);
+    let mut sim = settled(15, Misbehaviour::Replay, 0..5, 40, 30_000);
     // The replaying node's own edits arrived too: it is in step with the others.
     let doc = sim.doc;
     let heads = |sim: &mut Sim, i: usize| sim.repo_mut(i).doc_mut(&doc).map(|mut d| d.heads());
@@ -260,10 +264,7 @@ fn replayed_frames_are_harmless() {
 
 #[test]
 fn a_garbage_flood_gets_the_peer_banned_and_changes_nothing() {
-    let mut sim = network(4, 16);
-    sim.set_faulty(4, Misbehaviour::Garbage);
-    edits(&mut sim, 0..4, 40);
-    converge(&mut sim, 60_000);
+    let mut sim = settled(16, Misbehaviour::Garbage, 0..4, 40, 60_000);
     for i in 0..4 {
         assert!(banned(&sim, i, 4), "p{i} never banned the flooder");
         assert!(!sim.repo_mut(i).peers().contains(&PeerId::from("p4")));
@@ -311,10 +312,7 @@ fn a_keyless_relay_forwards_encrypted_changes_between_keyed_peers() {
 
 #[test]
 fn an_author_signing_two_branches_is_reported_banned_and_both_branches_converge() {
-    let mut sim = network(4, 17);
-    sim.set_faulty(4, Misbehaviour::Honest);
-    edits(&mut sim, 0..5, 20);
-    converge(&mut sim, 5_000);
+    let mut sim = settled(17, Misbehaviour::Honest, 0..5, 20, 5_000);
     // Node 4 signs two different changes with one number and shows each half one of them.
     let x = forge(&mut sim, 4, 4, "branch X;");
     let y = forge(&mut sim, 4, 4, "branch Y;");
