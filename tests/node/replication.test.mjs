@@ -61,7 +61,10 @@ test("a throwing listener does not break the call or the other listeners", () =>
   assert.throws(scheduled[0], { message: "listener bug" });
 });
 
-test("local updates replicate every commit to another document", () => {
+/** Lets the microtasks queued so far run (the burst's signed update is one). */
+const endOfBurst = () => new Promise((done) => setTimeout(done, 0));
+
+test("local updates replicate every commit to another document", async () => {
   const a = new Doc();
   const b = new Doc();
   const updates = [];
@@ -73,13 +76,21 @@ test("local updates replicate every commit to another document", () => {
     text.insert(text.length, word);
     a.commit();
   }
+  // One update per commit, unsigned: held by a replica that has not authenticated them…
   assert.equal(updates.length, 3);
-  for (const u of updates) {
+  updates.forEach((u, i) => {
     assert.ok(u instanceof Uint8Array);
-    assert.deepEqual(b.importChanges(u), { applied: 1, pending: 0 });
-  }
+    assert.deepEqual(b.importChanges(u), { applied: 0, pending: i + 1 });
+  });
+  // …until the burst ends with one more update: the latest change, signed.
+  await endOfBurst();
+  assert.equal(updates.length, 4);
+  assert.deepEqual(b.importChanges(updates[3]), { applied: 3, pending: 0 });
   assert.equal(b.getText("t").toString(), "one two three");
   assert.deepEqual(b.heads(), a.heads());
+  await endOfBurst();
+  assert.equal(updates.length, 4, "one signature per burst");
+  updates.length = 3;
 
   // Remote changes are not local updates; out-of-order delivery waits as pending.
   b.getText("t").insert(0, ">");
@@ -90,12 +101,16 @@ test("local updates replicate every commit to another document", () => {
   a.commit();
   const c = new Doc();
   assert.deepEqual(c.importChanges(updates[3]), { applied: 0, pending: 1 });
-  assert.deepEqual(c.importChanges(b.exportChanges()), { applied: 5, pending: 0 });
+  assert.deepEqual(c.importChanges(b.exportChanges()), { applied: 4, pending: 1 });
+  await endOfBurst();
+  assert.equal(updates.length, 5);
+  assert.deepEqual(c.importChanges(updates[4]), { applied: 1, pending: 0 });
   assert.equal(c.getText("t").toString(), "!>one two three");
   stop();
   a.getText("t").insert(0, "?");
   a.commit();
-  assert.equal(updates.length, 4);
+  await endOfBurst();
+  assert.equal(updates.length, 5);
 });
 
 test("exportChanges(since) sends only what a replica at those heads lacks; import is idempotent", () => {

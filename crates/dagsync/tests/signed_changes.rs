@@ -338,3 +338,41 @@ fn an_author_signing_two_changes_with_one_seq_is_caught_with_both_hashes() {
     assert!(carol.equivocations().is_empty());
     assert_eq!((carol.heads(), carol.to_json()), before, "nothing changed");
 }
+
+#[test]
+fn a_burst_sent_unsigned_applies_once_the_signed_copy_of_its_last_change_comes() {
+    let mut alice = Doc::with_identity(identity(1));
+    let mut bob = Doc::with_identity(identity(2));
+    let mut updates = Vec::new();
+    for word in ["one ", "two ", "three"] {
+        let since = alice.version().clone();
+        let len = alice.get_text("t").len();
+        alice.get_text("t").insert(len, word).expect("insert");
+        alice.commit(Some(word));
+        updates.push(alice.export_unsigned(&since));
+    }
+    for update in &updates {
+        let report = bob.import_changes(update).expect("held, not refused");
+        assert_eq!(report.applied, 0, "not authenticated yet");
+    }
+    let seal = alice.sign_latest().expect("the burst's signature");
+    assert!(alice.sign_latest().is_none(), "signed once");
+    // A copy with a bad signature is ignored: the held changes stay, nothing is dropped.
+    let id = dagsync::ChangeId {
+        actor: alice.actor(),
+        seq: 3,
+    };
+    let mut bad = alice.get_change(&id).expect("latest");
+    bad.signature = Some(identity(3).sign(&bad.hash()));
+    let report = bob.apply_changes([bad]).expect("ignored");
+    assert_eq!((report.applied, report.pending, report.rejected), (0, 3, 0));
+    let report = bob.import_changes(&seal).expect("signed copy");
+    assert_eq!((report.applied, report.pending), (3, 0));
+    assert_eq!(bob.get_text("t").to_string(), "one two three");
+    // Bob can now pass the burst on: the signature covers it.
+    let mut carol = Doc::with_identity(identity(3));
+    let report = carol
+        .import_changes(&bob.export_changes(&Default::default()))
+        .expect("relayed");
+    assert_eq!((report.applied, report.pending), (3, 0));
+}

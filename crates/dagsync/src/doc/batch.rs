@@ -88,6 +88,7 @@ impl Doc {
                 if from == Some(&change.actor) && candidates.contains_key(&hash) {
                     direct.insert(hash);
                 }
+                self.adopt_signature(hash, &change, &mut candidates);
                 continue;
             }
             if change.seq <= self.version.get(&change.actor) {
@@ -170,6 +171,36 @@ impl Doc {
                         .reject_buffered(hash, &mut candidates, &mut arrival)
                         .ok_or(e)?;
                 }
+            }
+        }
+    }
+
+    /// A copy of a change this document holds unsigned (buffered, or applied straight from
+    /// its author) that comes signed — an author signs the last change of a burst after
+    /// sending it (see `subscribeLocalUpdates` in the JS binding): the signature is kept if it
+    /// verifies, so the buffered changes it covers can apply and the applied ones be relayed.
+    /// A bad one is ignored (it must not get a genuine buffered change dropped).
+    fn adopt_signature(
+        &mut self,
+        hash: ChangeHash,
+        change: &Change,
+        candidates: &mut HashMap<ChangeHash, Change>,
+    ) {
+        let Some(signature) = change.signature else {
+            return;
+        };
+        let genuine = || crate::auth::verify_signature(&change.actor, &hash, &signature);
+        if let Some(held) = candidates.get_mut(&hash) {
+            if held.signature.is_none() && genuine() {
+                held.signature = Some(signature);
+                if let Some(queued) = self.queue.get_mut(&hash) {
+                    queued.signature = Some(signature);
+                }
+            }
+        } else if let Some(&index) = self.by_hash.get(&hash) {
+            if self.changes[index as usize].signature.is_none() && genuine() {
+                std::sync::Arc::make_mut(&mut self.changes[index as usize]).signature =
+                    Some(signature);
             }
         }
     }

@@ -44,6 +44,39 @@ impl Doc {
         self.encode_since(ChunkType::Changes, since)
     }
 
+    /// [`Doc::export_changes`] without signing: what an author sends in the middle of a burst
+    /// (each local commit as it happens), to sign once at its end with [`Doc::sign_latest`].
+    /// Receivers apply these changes at once only from an authenticated channel
+    /// ([`Doc::import_changes_from`]); others hold them until the signed copy comes.
+    pub fn export_unsigned(&mut self, since: &VersionVector) -> Vec<u8> {
+        self.seal();
+        let limits = self.relay_limits();
+        let indexes = self.indexes_after(since, &limits);
+        let changes: Vec<Change> = indexes.iter().map(|&i| self.export_change(i)).collect();
+        let hashes: Vec<_> = indexes
+            .iter()
+            .filter_map(|&i| self.changes[i as usize].hash)
+            .collect();
+        encode_chunk(ChunkType::Changes, &changes, &hashes)
+    }
+
+    /// Ends a burst of [`Doc::export_unsigned`] updates: signs the latest local change (its
+    /// hash chain covers the earlier ones) and returns it as a one-change batch for
+    /// [`Doc::import_changes`], or `None` if it was signed already (or the document has no
+    /// identity, or no local change).
+    pub fn sign_latest(&mut self) -> Option<Vec<u8>> {
+        self.seal();
+        self.identity.as_ref()?;
+        let latest = *self.by_actor[self.local as usize].last()?;
+        if self.changes[latest as usize].signature.is_some() {
+            return None;
+        }
+        self.sign_for_export(&[latest]);
+        let change = self.export_change(latest);
+        let hash = self.changes[latest as usize].hash?;
+        Some(encode_chunk(ChunkType::Changes, &[change], &[hash]))
+    }
+
     /// Applies changes exported by [`Doc::export_changes`] (any order, duplicates ignored;
     /// changes whose dependencies are missing wait, reported as pending). Nothing is applied
     /// if any byte or change is invalid.
