@@ -292,3 +292,27 @@ async fn bad_arguments_are_dagsync_errors() {
     // Closing twice is fine.
     invoke(&repo, "close", &[]).await;
 }
+
+#[wasm_bindgen_test]
+async fn a_collections_declared_index_is_stored_and_rebuilt_after_a_reload() {
+    let db = fresh("wasm-repo-index").await;
+    let repo = stored_repo(db);
+    let todos = invoke(&repo, "collection", &["todos".into()]).await;
+    call(&todos, "ensureIndex", &["owner.name".into()]).unwrap();
+    let record = js_sys::JSON::parse(r#"{"owner": {"name": "ada"}, "title": "x"}"#).unwrap();
+    call(&todos, "insert", &[record]).unwrap();
+    invoke(&repo, "close", &[]).await;
+
+    let repo = stored_repo(db);
+    let todos = invoke(&repo, "collection", &["todos".into()]).await;
+    let query = js_sys::JSON::parse(r#"{"where": {"owner.name": "ada"}}"#).unwrap();
+    let plan = call(&todos, "explain", std::slice::from_ref(&query)).unwrap();
+    assert_eq!(
+        get(&plan, "index"),
+        JsValue::from("owner.name"),
+        "no ensureIndex this time"
+    );
+    let found: Array = call(&todos, "find", &[query]).unwrap().into();
+    assert_eq!(found.length(), 1);
+    invoke(&repo, "close", &[]).await;
+}

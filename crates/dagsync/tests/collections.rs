@@ -34,7 +34,10 @@ impl Replica {
         let sink = events.clone();
         doc.subscribe(move |e| sink.borrow_mut().push(e.clone()));
         let mut todos = Collection::open(&mut doc, "todos");
-        todos.add_index(Path::parse("done").expect("path"));
+        todos
+            .add_index(&mut doc, Path::parse("done").expect("path"))
+            .expect("index");
+        doc.commit(None);
         Replica { doc, todos, events }
     }
 
@@ -264,4 +267,37 @@ fn replicas_answer_queries_alike_and_like_a_naive_scan() {
             );
         }
     }
+}
+
+#[test]
+fn declared_indexes_persist_with_the_document_and_reach_other_replicas() {
+    let mut a = Replica::new(1, None);
+    let mut b = Replica::new(2, Some(&mut a.doc));
+    let priority = Path::parse("priority").expect("path");
+    a.todos
+        .insert(&mut a.doc, &obj(&[("priority", Value::I64(2))]))
+        .expect("insert");
+    a.todos
+        .add_index(&mut a.doc, priority.clone())
+        .expect("index");
+    a.doc.commit(None);
+    assert!(!b.todos.indexes().contains(&priority));
+    sync(&mut a, &mut b);
+    // The other replica builds the index it learnt of.
+    assert!(
+        b.todos.indexes().contains(&priority),
+        "{:?}",
+        b.todos.indexes()
+    );
+    let query = query(obj(&[("priority", Value::I64(2))]), &[]);
+    assert_eq!(b.todos.explain(&query).index.as_deref(), Some("priority"));
+    assert_eq!(b.todos.find(&query).len(), 1);
+    // A reload builds every declared index without declaring it again.
+    let mut loaded = Doc::load(&a.doc.save(), ActorId([9; 32])).expect("load");
+    let reopened = Collection::open(&mut loaded, "todos");
+    let mut indexes = reopened.indexes();
+    indexes.sort();
+    assert_eq!(indexes, vec![Path::parse("done").expect("path"), priority]);
+    assert_eq!(reopened.explain(&query).index.as_deref(), Some("priority"));
+    assert_eq!(reopened.find(&query).len(), 1);
 }

@@ -138,7 +138,8 @@ pub struct Collection {
 }
 
 impl Collection {
-    /// The collection stored in root map `name` of `doc`, with its records loaded.
+    /// The collection stored in root map `name` of `doc`, with its records loaded and the
+    /// indexes declared in the document built.
     pub fn open(doc: &mut Doc, name: &str) -> Collection {
         let mut collection = Collection {
             name: name.to_owned(),
@@ -150,7 +151,27 @@ impl Collection {
         for id in ids {
             collection.refresh(doc, &id);
         }
+        collection.build_declared_indexes(doc);
         collection
+    }
+
+    /// The root set of `doc` holding the fields collection `name` is indexed on: declared
+    /// indexes are document state, so they persist with the document and sync to every
+    /// replica; their contents are built from the records when the collection opens.
+    pub fn index_set_name(name: &str) -> String {
+        format!("{name}/$indexes")
+    }
+
+    /// Builds every index declared in the document that is not built yet.
+    fn build_declared_indexes(&mut self, doc: &mut Doc) {
+        let declared = doc.get_set(&Self::index_set_name(&self.name)).values();
+        for value in declared {
+            if let Some(path) = value.as_str().and_then(|s| Path::parse(s).ok()) {
+                if !self.records.indexes().contains(&path) {
+                    self.records.add_index(path);
+                }
+            }
+        }
     }
 
     /// Number of records.
@@ -163,9 +184,24 @@ impl Collection {
         self.records.is_empty()
     }
 
-    /// Indexes field `path` (maintained from then on).
-    pub fn add_index(&mut self, path: Path) {
-        self.records.add_index(path);
+    /// Indexes field `path` (maintained from then on), and declares the index in the document
+    /// (see [`Collection::index_set_name`]) unless it is declared already; the caller commits.
+    /// A replica that may not write the document still gets the index, in memory.
+    pub fn add_index(&mut self, doc: &mut Doc, path: Path) -> Result<(), CollectionError> {
+        let declared = Value::from(path.to_string());
+        let mut set = doc.get_set(&Self::index_set_name(&self.name));
+        let result = if set.has(&declared) {
+            Ok(())
+        } else {
+            set.add(declared)
+        };
+        if !self.records.indexes().contains(&path) {
+            self.records.add_index(path);
+        }
+        match result {
+            Err(DocError::NotAuthorized | DocError::ReadOnly) => Ok(()),
+            other => other.map_err(CollectionError::from),
+        }
     }
 
     /// The indexed fields.
@@ -290,8 +326,11 @@ impl Collection {
     /// document, remote ones above all).
     pub fn apply_event(&mut self, doc: &mut Doc, event: &Event) {
         let mut touched: BTreeSet<String> = BTreeSet::new();
+        let indexes = Self::index_set_name(&self.name);
         for patch in &event.patches {
             match patch.path.as_slice() {
+                // Another replica declared an index.
+                [PathElem::Root(root)] if *root == indexes => self.build_declared_indexes(doc),
                 [PathElem::Root(root)] if *root == self.name => match &patch.action {
                     PatchAction::MapPut { key, .. } | PatchAction::MapDelete { key, .. } => {
                         touched.insert(key.clone());
