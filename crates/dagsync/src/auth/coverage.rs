@@ -6,7 +6,7 @@
 //! author and batch (on the author's latest signed change) and treat the author's earlier
 //! changes that this change descends from as authenticated.
 
-use std::collections::{HashMap, HashSet};
+use crate::dag::{ChangeMap, ChangeSet};
 
 use crate::actor::ActorId;
 use crate::dag::ChangeHash;
@@ -18,9 +18,9 @@ use super::verify_signature;
 #[derive(Debug, Default)]
 pub(crate) struct Coverage {
     /// Changes whose author's signature covers them (their own or a later change's).
-    pub(crate) covered: HashSet<ChangeHash>,
+    pub(crate) covered: ChangeSet,
     /// The signed changes whose signatures were verified (one per author).
-    pub(crate) verified: HashSet<ChangeHash>,
+    pub(crate) verified: ChangeSet,
     /// A change whose signature does not verify: a forgery (or bytes altered in transit).
     pub(crate) forged: Option<ChangeHash>,
 }
@@ -30,7 +30,7 @@ impl Coverage {
     /// verified, and that change and every change of the same author among its ancestors in
     /// `changes` are covered. A signed change that no verified one covers (a second branch
     /// of an author who forked, see `doc/lanes.rs`) has its own signature verified.
-    pub(crate) fn of(changes: &HashMap<ChangeHash, Change>) -> Coverage {
+    pub(crate) fn of(changes: &ChangeMap<Change>) -> Coverage {
         // Latest first, so one signature usually covers an author's whole batch; sorted, so
         // the forgery reported is the same whatever the map order.
         let mut signed: Vec<(ActorId, std::cmp::Reverse<u64>, ChangeHash)> = changes
@@ -56,7 +56,7 @@ impl Coverage {
             coverage.verified.insert(top);
             // Walk the batch ancestry of the signed change, collecting the author's changes.
             let mut stack = vec![top];
-            let mut seen: HashSet<ChangeHash> = HashSet::new();
+            let mut seen: ChangeSet = Default::default();
             while let Some(hash) = stack.pop() {
                 if !seen.insert(hash) {
                     continue;

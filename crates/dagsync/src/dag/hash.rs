@@ -85,3 +85,67 @@ mod tests {
         assert!("é".repeat(32).parse::<ChangeHash>().is_err());
     }
 }
+
+/// Hashing for maps keyed by change hashes: multiply-shift universal hashing of the hash's
+/// first 8 bytes with a random odd multiplier per map. A SHA-256 output needs no mixing, so a
+/// key costs one multiplication instead of a SipHash; and as the multiplier is secret, keys
+/// chosen by a peer collide no more often than by chance (the reason maps of untrusted keys
+/// are keyed at all).
+#[derive(Clone, Debug)]
+pub(crate) struct ChangeHashState {
+    multiplier: u64,
+}
+
+impl Default for ChangeHashState {
+    fn default() -> Self {
+        use std::hash::BuildHasher;
+        // The process's random hash keys, advanced per map (as `RandomState` does).
+        let random = std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64);
+        ChangeHashState {
+            multiplier: random | 1,
+        }
+    }
+}
+
+impl std::hash::BuildHasher for ChangeHashState {
+    type Hasher = ChangeHasher;
+
+    fn build_hasher(&self) -> ChangeHasher {
+        ChangeHasher {
+            multiplier: self.multiplier,
+            value: 0,
+        }
+    }
+}
+
+/// The hasher of [`ChangeHashState`].
+#[derive(Debug)]
+pub(crate) struct ChangeHasher {
+    multiplier: u64,
+    value: u64,
+}
+
+impl std::hash::Hasher for ChangeHasher {
+    fn write_u64(&mut self, n: u64) {
+        self.value = self.value.rotate_left(5) ^ n;
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `ChangeHash` keys are hashed here, and they write one u64; anything else
+        // still hashes, byte by byte.
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        // The high bits of the product are the well-mixed ones: the table indexes by the low.
+        self.value.wrapping_mul(self.multiplier).swap_bytes()
+    }
+}
+
+/// A map keyed by change hashes (see [`ChangeHashState`]).
+pub(crate) type ChangeMap<V> = std::collections::HashMap<ChangeHash, V, ChangeHashState>;
+
+/// A set of change hashes (see [`ChangeHashState`]).
+pub(crate) type ChangeSet = std::collections::HashSet<ChangeHash, ChangeHashState>;

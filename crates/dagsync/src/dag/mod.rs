@@ -4,6 +4,6 @@
 mod hash;
 mod signature;
 
-pub(crate) use hash::hash_change;
+pub(crate) use hash::{hash_change, ChangeMap, ChangeSet};
 pub use hash::{ChangeHash, ParseHashError};
 pub use signature::Signature;

@@ -3,7 +3,7 @@
 //! once its dependencies arrive is dropped (with the buffered changes that depend on it), so
 //! it cannot block the valid changes that unlocked it.
 
-use std::collections::{HashMap, HashSet};
+use crate::dag::{ChangeMap, ChangeSet};
 
 use crate::actor::ActorId;
 use crate::auth::Coverage;
@@ -129,14 +129,14 @@ impl Doc {
             }
         }
         // Unsigned changes nobody's signature covers wait, unless they came from their author.
-        let held: HashSet<ChangeHash> = if self.require_signatures && target == Target::Existing {
+        let held: ChangeSet = if self.require_signatures && target == Target::Existing {
             candidates
                 .keys()
                 .filter(|h| !coverage.covered.contains(*h) && !direct.contains(*h))
                 .copied()
                 .collect()
         } else {
-            HashSet::new()
+            Default::default()
         };
         let mut arrival: Vec<ChangeHash> =
             arrival.into_iter().filter(|h| !held.contains(h)).collect();
@@ -184,7 +184,7 @@ impl Doc {
         &mut self,
         hash: ChangeHash,
         change: &Change,
-        candidates: &mut HashMap<ChangeHash, Change>,
+        candidates: &mut ChangeMap<Change>,
     ) {
         let Some(signature) = change.signature else {
             return;
@@ -211,7 +211,7 @@ impl Doc {
     /// otherwise (anyone can make up a change in someone else's name).
     fn conflict_evidence(
         &self,
-        candidates: &HashMap<ChangeHash, Change>,
+        candidates: &ChangeMap<Change>,
         conflicts: &[(ChangeHash, Change)],
     ) -> Result<Vec<Equivocation>, ApplyError> {
         let mut all = candidates.clone();
@@ -245,7 +245,7 @@ impl Doc {
     /// author's key vouches for both.
     fn batch_evidence(
         &self,
-        candidates: &HashMap<ChangeHash, Change>,
+        candidates: &ChangeMap<Change>,
         pair: Equivocation,
     ) -> Result<Equivocation, ApplyError> {
         let coverage = Coverage::of(candidates);
@@ -270,15 +270,15 @@ impl Doc {
     /// `candidates` holds every change again except the offending one if it was applying.
     fn apply_candidates(
         &mut self,
-        candidates: &mut HashMap<ChangeHash, Change>,
+        candidates: &mut ChangeMap<Change>,
         arrival: &[ChangeHash],
         target: Target,
     ) -> Result<usize, (ChangeHash, ApplyError)> {
         // With forked authors, the changes as they apply here (see `doc/lanes.rs`).
-        let mut translated: Option<HashMap<ChangeHash, Change>> = None;
+        let mut translated: Option<ChangeMap<Change>> = None;
         if self.lanes.is_some() {
             let own = self.assign_lanes(candidates);
-            let mut map = HashMap::with_capacity(candidates.len());
+            let mut map = ChangeMap::with_capacity_and_hasher(candidates.len(), Default::default());
             for (h, c) in candidates.iter() {
                 let change = self
                     .translate(c, own.get(h).copied(), candidates)
@@ -333,7 +333,7 @@ impl Doc {
     fn reject_buffered(
         &mut self,
         bad: ChangeHash,
-        candidates: &mut HashMap<ChangeHash, Change>,
+        candidates: &mut ChangeMap<Change>,
         arrival: &mut Vec<ChangeHash>,
     ) -> Option<usize> {
         if !self.queue.contains_key(&bad) {
@@ -351,12 +351,8 @@ impl Doc {
 
     /// Removes `bad` and every candidate depending on it (directly or not) from
     /// `candidates`; returns their hashes.
-    fn drop_buffered(
-        &self,
-        bad: ChangeHash,
-        candidates: &mut HashMap<ChangeHash, Change>,
-    ) -> HashSet<ChangeHash> {
-        let mut dropped: HashSet<ChangeHash> = HashSet::from([bad]);
+    fn drop_buffered(&self, bad: ChangeHash, candidates: &mut ChangeMap<Change>) -> ChangeSet {
+        let mut dropped: ChangeSet = ChangeSet::from_iter([bad]);
         loop {
             let before = dropped.len();
             for (hash, change) in candidates.iter() {

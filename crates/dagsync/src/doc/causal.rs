@@ -2,8 +2,6 @@
 //! know: an insert's origins must have been neighbours then. Also the rollback used when a
 //! change turns out to be invalid only while it is being applied.
 
-use std::collections::HashMap;
-
 use rustc_hash::FxHashMap;
 
 use crate::dag::ChangeHash;
@@ -74,10 +72,9 @@ impl Doc {
         let Some(hash) = self.changes[index as usize].hash else {
             return false;
         };
-        *past
-            .memo
-            .entry(index)
-            .or_insert_with(|| self.has_ancestor(past.deps, hash, &HashMap::new(), &HashMap::new()))
+        *past.memo.entry(index).or_insert_with(|| {
+            self.has_ancestor(past.deps, hash, &Default::default(), &Default::default())
+        })
     }
 
     /// Whether, in the document as it is, items of `change`'s causal past (`deps`: its

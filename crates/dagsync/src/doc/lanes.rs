@@ -13,6 +13,7 @@
 //! A new fork (a first one, or one before the known one) rebuilds the document from its
 //! changes with the new lanes (`Doc::fork_into_lanes`).
 
+use crate::dag::ChangeMap;
 use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
@@ -147,7 +148,7 @@ impl Doc {
     pub(super) fn fork_into_lanes(
         &mut self,
         evidence: Vec<Equivocation>,
-        mut candidates: HashMap<ChangeHash, Change>,
+        mut candidates: ChangeMap<Change>,
         conflicts: Vec<(ChangeHash, Change)>,
         target: Target,
         from: Option<&ActorId>,
@@ -212,14 +213,11 @@ impl Doc {
 
     /// The lanes of the batch's changes past their authors' forks (recorded, so references
     /// naming them resolve): the first pass of translating a batch.
-    pub(super) fn assign_lanes(
-        &mut self,
-        batch: &HashMap<ChangeHash, Change>,
-    ) -> HashMap<ChangeHash, ActorId> {
+    pub(super) fn assign_lanes(&mut self, batch: &ChangeMap<Change>) -> ChangeMap<ActorId> {
         let Some(lanes) = &self.lanes else {
-            return HashMap::new();
+            return Default::default();
         };
-        let mut own = HashMap::new();
+        let mut own = ChangeMap::default();
         for (hash, change) in batch {
             if let Some(fork) = lanes.fork_of(&change.actor) {
                 // Past the fork only with its predecessor among its ancestors; otherwise left
@@ -250,7 +248,7 @@ impl Doc {
         &self,
         change: &Change,
         own_lane: Option<ActorId>,
-        batch: &HashMap<ChangeHash, Change>,
+        batch: &ChangeMap<Change>,
     ) -> Result<Change, ApplyError> {
         let Some(lanes) = &self.lanes else {
             return Ok(change.clone());
@@ -300,7 +298,7 @@ impl Doc {
         p: &OpId,
         change: &Change,
         own_lane: Option<ActorId>,
-        batch: &HashMap<ChangeHash, Change>,
+        batch: &ChangeMap<Change>,
     ) -> Option<ActorId> {
         let own = change.start_op..change.start_op.saturating_add(change.op_count());
         if p.actor == change.actor && own.contains(&p.counter) {
@@ -332,7 +330,7 @@ impl Doc {
             .map(|p| {
                 let (author, _) = lanes.wire_of(&p.actor)?;
                 let named = OpId::new(p.counter, author);
-                (self.resolve_lane(&named, change, own_lane, &HashMap::new()) == Some(p.actor))
+                (self.resolve_lane(&named, change, own_lane, &Default::default()) == Some(p.actor))
                     .then_some(author)
             })
             .collect();
@@ -347,7 +345,7 @@ impl Doc {
     }
 
     /// Whether `change`'s author has a change numbered one less among its ancestors.
-    fn has_own_predecessor(&self, change: &Change, batch: &HashMap<ChangeHash, Change>) -> bool {
+    fn has_own_predecessor(&self, change: &Change, batch: &ChangeMap<Change>) -> bool {
         let wanted = change.seq - 1;
         let mut stack: Vec<ChangeHash> = change.deps.clone();
         let mut seen = std::collections::HashSet::new();
@@ -392,7 +390,7 @@ impl Doc {
         p: &OpId,
         fork: u64,
         deps: &[ChangeHash],
-        batch: &HashMap<ChangeHash, Change>,
+        batch: &ChangeMap<Change>,
     ) -> Option<ActorId> {
         if let Some(&a) = self.actor_index.get(&p.actor) {
             let held = self.by_actor[a as usize].iter().any(|&i| {
@@ -442,7 +440,7 @@ impl Doc {
         from: &[ChangeHash],
         target: ChangeHash,
         target_end: u64,
-        batch: &HashMap<ChangeHash, Change>,
+        batch: &ChangeMap<Change>,
     ) -> bool {
         let mut stack: Vec<ChangeHash> = from.to_vec();
         let mut seen = std::collections::HashSet::new();
@@ -462,7 +460,7 @@ impl Doc {
         false
     }
 
-    fn node(&self, hash: &ChangeHash, batch: &HashMap<ChangeHash, Change>) -> Option<Node> {
+    fn node(&self, hash: &ChangeHash, batch: &ChangeMap<Change>) -> Option<Node> {
         if let Some(&i) = self.by_hash.get(hash) {
             let c = &self.changes[i as usize];
             return Some(Node {

@@ -26,8 +26,9 @@ mod types;
 mod undo;
 mod version;
 
+use crate::dag::{ChangeMap, ChangeSet};
 use std::cell::Cell;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 
@@ -119,9 +120,9 @@ pub struct Doc {
     /// Sealed changes by hash.
     by_hash: HashIndex,
     /// Remote changes waiting for their dependencies, by hash.
-    queue: HashMap<ChangeHash, Change>,
+    queue: ChangeMap<Change>,
     /// The buffered changes that came straight from their authors (see `doc/auth.rs`).
-    direct: HashSet<ChangeHash>,
+    direct: ChangeSet,
     read_only: bool,
     /// Unreachable maps and registers whose values were freed (see `doc/gc.rs`).
     collected: FxHashSet<u32>,
@@ -178,8 +179,8 @@ impl Doc {
             subscribers: Vec::new(),
             next_subscriber: 0,
             by_hash: HashIndex::default(),
-            queue: HashMap::new(),
-            direct: HashSet::new(),
+            queue: Default::default(),
+            direct: Default::default(),
             read_only: false,
             collected: FxHashSet::default(),
             identity: None,

@@ -1,6 +1,7 @@
 //! Exchanging changes: exporting the log as public [`Change`]s and applying changes from
 //! other replicas (the validation and the application of one change; `batch.rs` drives them).
 
+use crate::dag::{ChangeMap, ChangeSet};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::sync::Arc;
@@ -55,7 +56,7 @@ fn op_references(op: &Op, out: &mut Vec<OpId>) {
 }
 
 /// A causal order of the applicable candidates, and what planning learnt about each.
-pub(super) type Plan = (Vec<ChangeHash>, HashMap<ChangeHash, Planned>);
+pub(super) type Plan = (Vec<ChangeHash>, ChangeMap<Planned>);
 
 /// What planning knows of a change that is not applied yet.
 pub(super) struct Planned {
@@ -79,10 +80,10 @@ pub(super) struct Overlay {
     /// Per change (validated in this batch, or applied and depended on), the operation
     /// counter limits of its causal past and itself: an author's operations below its limit
     /// are in it (see `version.rs`).
-    limits: HashMap<ChangeHash, Arc<FxHashMap<ActorId, u64>>>,
+    limits: ChangeMap<Arc<FxHashMap<ActorId, u64>>>,
     /// Per change validated in this batch, the limits of its causal past alone (what applying
     /// it needs again).
-    pub(super) past: HashMap<ChangeHash, FxHashMap<ActorId, u64>>,
+    pub(super) past: ChangeMap<FxHashMap<ActorId, u64>>,
 }
 
 impl Doc {
@@ -217,13 +218,12 @@ impl Doc {
     /// counters grow along every dependency.
     pub(super) fn plan(
         &self,
-        candidates: &HashMap<ChangeHash, Change>,
+        candidates: &ChangeMap<Change>,
         arrival: &[ChangeHash],
     ) -> Result<Plan, (ChangeHash, ApplyError)> {
-        let mut waiting: HashMap<ChangeHash, usize> = HashMap::new();
-        let mut dependents: HashMap<ChangeHash, Vec<ChangeHash>> = HashMap::new();
-        let rank: HashMap<ChangeHash, usize> =
-            arrival.iter().enumerate().map(|(i, h)| (*h, i)).collect();
+        let mut waiting: ChangeMap<usize> = Default::default();
+        let mut dependents: ChangeMap<Vec<ChangeHash>> = Default::default();
+        let rank: ChangeMap<usize> = arrival.iter().enumerate().map(|(i, h)| (*h, i)).collect();
         let mut ready: BinaryHeap<Reverse<usize>> = BinaryHeap::new();
         for (i, hash) in arrival.iter().enumerate() {
             let change = &candidates[hash];
@@ -240,7 +240,7 @@ impl Doc {
                 waiting.insert(*hash, missing);
             }
         }
-        let mut planned: HashMap<ChangeHash, Planned> = HashMap::new();
+        let mut planned: ChangeMap<Planned> = Default::default();
         let mut by_id: HashMap<ChangeId, ChangeHash> = HashMap::new();
         let mut order = Vec::new();
         while let Some(Reverse(next)) = ready.pop() {
@@ -317,7 +317,7 @@ impl Doc {
     }
 
     /// End op counter of an applied or planned change (0 if unknown).
-    fn end_op_of(&self, hash: &ChangeHash, planned: &HashMap<ChangeHash, Planned>) -> u64 {
+    fn end_op_of(&self, hash: &ChangeHash, planned: &ChangeMap<Planned>) -> u64 {
         match self.by_hash.get(hash) {
             Some(&i) => self.changes[i as usize].end_op,
             None => planned.get(hash).map_or(0, |p| p.end_op),
@@ -331,8 +331,8 @@ impl Doc {
         &self,
         from: &[ChangeHash],
         target: ChangeHash,
-        planned: &HashMap<ChangeHash, Planned>,
-        candidates: &HashMap<ChangeHash, Change>,
+        planned: &ChangeMap<Planned>,
+        candidates: &ChangeMap<Change>,
     ) -> bool {
         let Some((target_actor, target_seq, target_start)) = (match self.by_hash.get(&target) {
             Some(&i) => {
@@ -346,7 +346,7 @@ impl Doc {
             return false;
         };
         let mut stack: Vec<ChangeHash> = from.to_vec();
-        let mut seen: std::collections::HashSet<ChangeHash> = Default::default();
+        let mut seen: ChangeSet = Default::default();
         while let Some(hash) = stack.pop() {
             if hash == target {
                 return true;

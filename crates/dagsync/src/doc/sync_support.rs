@@ -1,6 +1,7 @@
 //! What the sync protocol needs from a document: the changes since some heads, lookups by
 //! hash, the dependencies still missing, and batches of changes as bytes. Crate-internal.
 
+use crate::dag::ChangeSet;
 use std::collections::HashSet;
 
 use crate::dag::ChangeHash;
@@ -56,7 +57,7 @@ impl Doc {
     /// Hashes this document lacks: dependencies of the changes waiting for them, and those
     /// of `wanted` that are neither applied nor waiting. Sorted, without duplicates.
     pub(crate) fn missing_hashes(&self, wanted: &[ChangeHash]) -> Vec<ChangeHash> {
-        let mut missing: HashSet<ChangeHash> = HashSet::new();
+        let mut missing: ChangeSet = Default::default();
         for change in self.queue.values() {
             for dep in &change.deps {
                 if !self.by_hash.contains_key(dep) && !self.queue.contains_key(dep) {

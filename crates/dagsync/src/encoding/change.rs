@@ -5,6 +5,7 @@
 //! 32-byte hash, operation ids are stored relative to the operation that mentions them, and
 //! inserted text is one UTF-8 column, so keystroke histories shrink to a few bytes per edit.
 
+use crate::dag::ChangeMap;
 use std::collections::HashMap;
 
 use super::bytes::{Reader, Writer};
@@ -210,7 +211,7 @@ struct Encoder<'a> {
     container_index: HashMap<&'a ContainerId, u64>,
     last_container: Option<(&'a ContainerId, u64)>,
     external: Vec<ChangeHash>,
-    external_index: HashMap<ChangeHash, u64>,
+    external_index: ChangeMap<u64>,
     cols: Columns,
 }
 
@@ -386,8 +387,7 @@ fn covering_signatures(changes: &[Change], hashes: Option<&[ChangeHash]>) -> Vec
     let Some(hashes) = hashes.filter(|_| !forked.is_empty()) else {
         return keep;
     };
-    let index: HashMap<ChangeHash, usize> =
-        hashes.iter().enumerate().map(|(i, h)| (*h, i)).collect();
+    let index: ChangeMap<usize> = hashes.iter().enumerate().map(|(i, h)| (*h, i)).collect();
     // Signed changes of forked authors that a later signed change of theirs descends from.
     let mut covered = vec![false; changes.len()];
     for (top, change) in changes.iter().enumerate() {
@@ -431,10 +431,10 @@ pub(crate) fn write_batch(changes: &[Change], hashes: Option<&[ChangeHash]>) -> 
         container_index: HashMap::new(),
         last_container: None,
         external: Vec::new(),
-        external_index: HashMap::new(),
+        external_index: Default::default(),
         cols: Columns::default(),
     };
-    let in_batch: HashMap<ChangeHash, usize> = hashes
+    let in_batch: ChangeMap<usize> = hashes
         .map(|h| h.iter().enumerate().map(|(i, h)| (*h, i)).collect())
         .unwrap_or_default();
     let mut referenced = vec![false; changes.len()];

@@ -1,7 +1,7 @@
 //! Per-peer sync state: what we believe the peer has, what we sent it, and the source of
 //! the salts our Bloom filters are keyed with. Only the last common heads persist.
 
-use std::collections::HashSet;
+use crate::dag::ChangeSet;
 
 use sha2::{Digest, Sha256};
 
@@ -84,9 +84,9 @@ pub struct SyncState {
     /// What the peer has, from its last message.
     pub(crate) their_have: Option<Have>,
     /// Changes we sent the peer this session.
-    pub(crate) sent_hashes: HashSet<ChangeHash>,
+    pub(crate) sent_hashes: ChangeSet,
     /// Changes the peer sent us this session (so it has them).
-    pub(crate) received: HashSet<ChangeHash>,
+    pub(crate) received: ChangeSet,
     /// We sent a message and have not heard back since.
     pub(crate) in_flight: bool,
     /// The peer's actor, when the channel authenticated it (its unsigned changes are then
@@ -145,8 +145,8 @@ impl SyncState {
             their_need: Vec::new(),
             their_last_need: Vec::new(),
             their_have: None,
-            sent_hashes: HashSet::new(),
-            received: HashSet::new(),
+            sent_hashes: Default::default(),
+            received: Default::default(),
             in_flight: false,
             peer_actor: None,
             their_answered: false,
