@@ -98,11 +98,24 @@ pub(crate) struct ChangeHashState {
 
 impl Default for ChangeHashState {
     fn default() -> Self {
-        use std::hash::BuildHasher;
-        // The process's random hash keys, advanced per map (as `RandomState` does).
-        let random = std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64);
+        thread_local! {
+            // A secret seed per thread, from the process's random hash keys.
+            static SEED: std::cell::Cell<u64> = std::cell::Cell::new({
+                use std::hash::BuildHasher;
+                std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64)
+            });
+        }
+        // Each map its own multiplier: the seed advanced, through SplitMix64's finalizer
+        // (maps are made on every batch: a SipHash each would show).
+        let mut z = SEED.with(|seed| {
+            let next = seed.get().wrapping_add(0x9e37_79b9_7f4a_7c15);
+            seed.set(next);
+            next
+        });
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         ChangeHashState {
-            multiplier: random | 1,
+            multiplier: (z ^ (z >> 31)) | 1,
         }
     }
 }

@@ -34,6 +34,14 @@ impl Writer {
         self.varint(len as u64);
     }
 
+    /// Writes these bytes to `w` as length and bytes, and empties this writer (keeping its
+    /// buffer).
+    pub(crate) fn drain_into(&mut self, w: &mut Writer) {
+        w.len(self.buf.len());
+        w.bytes(&self.buf);
+        self.buf.clear();
+    }
+
     pub(crate) fn str(&mut self, s: &str) {
         self.len(s.len());
         self.bytes(s.as_bytes());

@@ -163,31 +163,80 @@ struct Columns {
     misc: Writer,
 }
 
+thread_local! {
+    /// Column writers kept between batches: encoding a change allocates a buffer per column
+    /// otherwise, and every sealed change is encoded (to hash it) at least once.
+    static SPARE_COLUMNS: std::cell::RefCell<Option<Columns>> = const { std::cell::RefCell::new(None) };
+}
+
 impl Columns {
-    fn finish(self) -> [Vec<u8>; COLUMNS] {
+    /// Empty column writers, reusing the buffers of an earlier batch if there are some.
+    fn reused() -> Columns {
+        SPARE_COLUMNS
+            .with(|spare| spare.borrow_mut().take())
+            .unwrap_or_default()
+    }
+
+    /// Writes every column to `w` (length and bytes, in column order), then keeps the emptied
+    /// writers for the next batch unless they grew large.
+    fn write_and_recycle(mut self, w: &mut Writer) {
+        let mut capacity = 0;
+        for column in self.columns_mut() {
+            match column {
+                ColumnMut::Rle(c) => c.drain_into(w),
+                ColumnMut::Plain(c) => {
+                    capacity += c.buf.capacity();
+                    c.drain_into(w)
+                }
+            }
+        }
+        if capacity <= 1 << 16 {
+            SPARE_COLUMNS.with(|spare| *spare.borrow_mut() = Some(self));
+        }
+    }
+
+    /// The columns in their order in the format.
+    fn columns_mut(&mut self) -> [ColumnMut<'_>; COLUMNS] {
         [
-            self.change_actor.finish(),
-            self.change_seq.finish(),
-            self.dep_count.finish(),
-            self.deps.buf,
-            self.start_op.buf,
-            self.millis.buf,
-            self.logical.finish(),
-            self.time_actor.finish(),
-            self.message.finish(),
-            self.message_text.buf,
-            self.signed.finish(),
-            self.signature_bytes.buf,
-            self.op_count.buf,
-            self.op_container.finish(),
-            self.op_action.finish(),
-            self.op_len.buf,
-            self.ref_actor.finish(),
-            self.ref_counter.buf,
-            self.text.buf,
-            self.misc.buf,
+            ColumnMut::Rle(&mut self.change_actor),
+            ColumnMut::Rle(&mut self.change_seq),
+            ColumnMut::Rle(&mut self.dep_count),
+            ColumnMut::Plain(&mut self.deps),
+            ColumnMut::Plain(&mut self.start_op),
+            ColumnMut::Plain(&mut self.millis),
+            ColumnMut::Rle(&mut self.logical),
+            ColumnMut::Rle(&mut self.time_actor),
+            ColumnMut::Rle(&mut self.message),
+            ColumnMut::Plain(&mut self.message_text),
+            ColumnMut::Rle(&mut self.signed),
+            ColumnMut::Plain(&mut self.signature_bytes),
+            ColumnMut::Plain(&mut self.op_count),
+            ColumnMut::Rle(&mut self.op_container),
+            ColumnMut::Rle(&mut self.op_action),
+            ColumnMut::Plain(&mut self.op_len),
+            ColumnMut::Rle(&mut self.ref_actor),
+            ColumnMut::Plain(&mut self.ref_counter),
+            ColumnMut::Plain(&mut self.text),
+            ColumnMut::Plain(&mut self.misc),
         ]
     }
+
+    /// Bytes written so far over all columns (to size the output once).
+    fn written(&mut self) -> usize {
+        self.columns_mut()
+            .iter()
+            .map(|c| match c {
+                ColumnMut::Rle(c) => c.written() + 16,
+                ColumnMut::Plain(c) => c.buf.len(),
+            })
+            .sum()
+    }
+}
+
+/// One column writer of [`Columns`].
+enum ColumnMut<'a> {
+    Rle(&'a mut RleWriter),
+    Plain(&'a mut Writer),
 }
 
 /// Action tags (the `OpAction` column).
@@ -208,7 +257,7 @@ mod tag {
 struct Encoder<'a> {
     actors: ActorTable,
     containers: Vec<&'a ContainerId>,
-    container_index: HashMap<&'a ContainerId, u64>,
+    container_index: rustc_hash::FxHashMap<&'a ContainerId, u64>,
     last_container: Option<(&'a ContainerId, u64)>,
     external: Vec<ChangeHash>,
     external_index: ChangeMap<u64>,
@@ -355,6 +404,10 @@ impl<'a> Encoder<'a> {
 /// An author with two changes of one number (a fork, see `doc/lanes.rs`) keeps the
 /// signature of every signed change no later signed change of theirs descends from.
 fn covering_signatures(changes: &[Change], hashes: Option<&[ChangeHash]>) -> Vec<bool> {
+    if hashes.is_none() {
+        // The canonical form (what a hash covers) carries no signature at all.
+        return vec![false; changes.len()];
+    }
     let mut latest: HashMap<ActorId, (u64, usize)> = HashMap::new();
     // A batch is in a causal order, so an unforked author's numbers only grow along it.
     let mut last_seq: Vec<(ActorId, u64)> = Vec::new();
@@ -428,24 +481,25 @@ pub(crate) fn write_batch(changes: &[Change], hashes: Option<&[ChangeHash]>) -> 
     let mut enc = Encoder {
         actors: ActorTable::of(changes),
         containers: Vec::new(),
-        container_index: HashMap::new(),
+        container_index: Default::default(),
         last_container: None,
         external: Vec::new(),
         external_index: Default::default(),
-        cols: Columns::default(),
+        cols: Columns::reused(),
     };
     let in_batch: ChangeMap<usize> = hashes
         .map(|h| h.iter().enumerate().map(|(i, h)| (*h, i)).collect())
         .unwrap_or_default();
     let mut referenced = vec![false; changes.len()];
-    let mut last_seq: HashMap<ActorId, u64> = HashMap::new();
+    // Per actor (by index in the table), its last seq in the batch.
+    let mut last_seq: Vec<u64> = vec![0; enc.actors.0.len()];
     let mut end_ops: Vec<u64> = Vec::with_capacity(changes.len());
     let mut last_millis = 0u64;
     let covering_signature = covering_signatures(changes, hashes);
     for (i, change) in changes.iter().enumerate() {
         let actor = enc.actors.index(&change.actor);
         enc.cols.change_actor.push(actor);
-        let prev = last_seq.insert(change.actor, change.seq).unwrap_or(0);
+        let prev = std::mem::replace(&mut last_seq[actor as usize], change.seq);
         enc.cols
             .change_seq
             .push(zigzag(change.seq.wrapping_sub(prev).wrapping_sub(1) as i64));
@@ -505,7 +559,11 @@ pub(crate) fn write_batch(changes: &[Change], hashes: Option<&[ChangeHash]>) -> 
         }
         end_ops.push(at);
     }
-    let mut w = Writer::default();
+    let mut w = Writer {
+        buf: Vec::with_capacity(
+            enc.cols.written() + 64 + 33 * (enc.external.len() + changes.len()),
+        ),
+    };
     enc.actors.write(&mut w);
     w.len(enc.external.len());
     for hash in &enc.external {
@@ -537,10 +595,7 @@ pub(crate) fn write_batch(changes: &[Change], hashes: Option<&[ChangeHash]>) -> 
         }
     }
     w.len(changes.len());
-    for column in enc.cols.finish() {
-        w.len(column.len());
-        w.bytes(&column);
-    }
+    enc.cols.write_and_recycle(&mut w);
     w.buf
 }
 

@@ -41,9 +41,24 @@ impl RleWriter {
     }
 
     /// The encoded column.
+    #[cfg(test)]
     pub(crate) fn finish(mut self) -> Vec<u8> {
         self.flush();
         self.out.buf
+    }
+
+    /// Writes the encoded column to `w` as length and bytes, and empties the writer for the
+    /// next batch (keeping its buffer).
+    pub(crate) fn drain_into(&mut self, w: &mut Writer) {
+        self.flush();
+        self.out.drain_into(w);
+        self.run = 0;
+        self.value = 0;
+    }
+
+    /// Bytes written so far (before the pending run).
+    pub(crate) fn written(&self) -> usize {
+        self.out.buf.len()
     }
 }
 
