@@ -80,10 +80,13 @@ fn text(repo: &mut Repo, id: &DocId) -> String {
     repo.doc_mut(id).unwrap().get_text("t").to_string()
 }
 
+/// Inserts `s` at `at` in document `id`, then lets the repo's timer run (which compacts the
+/// stored chunks when due, as the browser binding's timer does).
 fn insert(repo: &mut Repo, id: &DocId, at: usize, s: &str) {
     repo.change(id, |d| d.get_text("t").insert(at, s))
         .unwrap()
         .unwrap();
+    repo.tick(0).unwrap();
 }
 
 #[wasm_bindgen_test]

@@ -90,6 +90,8 @@ fn storage_is_compacted_and_reloads() {
             })
             .expect("doc")
             .expect("edit");
+            // Compaction waits for the timer (never in the way of applying changes).
+            a.tick(i as u64).expect("tick");
         }
         let boxed = a.into_storage();
         // Read the chunks back through the trait: merged whenever the appended ones outgrew

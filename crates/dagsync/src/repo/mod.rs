@@ -73,6 +73,8 @@ struct Entry {
     appended_bytes: usize,
     /// How many of the document's equivocations were reported as events.
     reported: usize,
+    /// The stored chunks outgrew the snapshot: the next [`Repo::tick`] compacts them.
+    compact_due: bool,
 }
 
 /// Document `id` in `cell`, mutably, or [`RepoError::DocBusy`] while it is borrowed elsewhere.
@@ -108,6 +110,7 @@ impl Owner {
             merged_bytes: 0,
             appended_bytes: 0,
             reported: 0,
+            compact_due: false,
         }
     }
 }
@@ -743,8 +746,10 @@ impl Repo {
     /// and has been quiet for [`RepoConfig::retry_after_ms`] starts its sync over, so lost
     /// messages on either side are made up for; the wait doubles with each retry that brings
     /// no news from the peer (up to 8×). An unanswered handshake challenge is sent again.
+    /// Stored documents whose chunks outgrew their snapshot are compacted.
     pub fn tick(&mut self, now_ms: u64) -> Result<(), RepoError> {
         self.now = now_ms;
+        self.compact_due()?;
         let mut due = Vec::new();
         let mut hellos = Vec::new();
         for (peer, p) in &mut self.peers {
@@ -979,7 +984,10 @@ impl Repo {
         }
     }
 
-    /// Stores the changes of document `id` not stored yet (compacting now and then).
+    /// Stores the changes of document `id` not stored yet, as a new chunk. When the chunks
+    /// outgrow the last snapshot, the next [`Repo::tick`] compacts them: writing a snapshot
+    /// of a large document takes a while, and it must not hold up applying and passing on
+    /// changes (or a live query waiting for them).
     fn persist(&mut self, id: &DocId) -> Result<(), RepoError> {
         let Some(entry) = self.docs.get_mut(id) else {
             return Ok(());
@@ -990,19 +998,34 @@ impl Repo {
         }
         let chunk = doc.export_changes(&entry.saved);
         let appended = entry.appended_bytes + chunk.len();
+        self.storage.append_chunk(id, chunk)?;
+        entry.appended_bytes = appended;
+        entry.chunks += 1;
+        entry.saved = doc.version().clone();
         let outgrown = appended > entry.merged_bytes.max(self.config.compact_min_bytes);
-        if entry.chunks >= 1 && (outgrown || entry.chunks + 1 >= self.config.compact_max_chunks) {
+        if entry.chunks >= 2 && (outgrown || entry.chunks >= self.config.compact_max_chunks) {
+            entry.compact_due = true;
+        }
+        Ok(())
+    }
+
+    /// Replaces the stored chunks of every document whose chunks outgrew their snapshot by
+    /// one snapshot of the whole document (see [`Repo::persist`]).
+    fn compact_due(&mut self) -> Result<(), RepoError> {
+        for (id, entry) in &mut self.docs {
+            if !entry.compact_due {
+                continue;
+            }
+            let mut doc = borrow_doc(&entry.doc, id)?;
             let all = doc.export_changes(&VersionVector::new());
+            entry.saved = doc.version().clone();
+            drop(doc);
             entry.merged_bytes = all.len();
             entry.appended_bytes = 0;
+            entry.compact_due = false;
             self.storage.compact(id, all)?;
             entry.chunks = 1;
-        } else {
-            self.storage.append_chunk(id, chunk)?;
-            entry.appended_bytes = appended;
-            entry.chunks += 1;
         }
-        entry.saved = doc.version().clone();
         Ok(())
     }
 }
