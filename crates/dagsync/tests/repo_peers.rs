@@ -186,11 +186,17 @@ fn a_banned_actor_is_dropped_now_and_after_its_next_handshake() {
 fn frames_fit_each_links_limit() {
     let (mut a, mut b) = (signed_repo(1), signed_repo(2));
     let x = a.create().expect("create");
-    a.change(&x, |d| {
-        d.get_text("t").insert(0, &"long text ".repeat(2_000))
-    })
-    .expect("doc")
-    .expect("edit");
+    // 20,000 characters that do not compress away.
+    let mut state = 7u32;
+    let long: String = (0..20_000)
+        .map(|_| {
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            char::from(b'a' + (state >> 16) as u8 % 26)
+        })
+        .collect();
+    a.change(&x, |d| d.get_text("t").insert(0, &long))
+        .expect("doc")
+        .expect("edit");
     a.connect_with_max_frame(PeerId::from("b"), 1_000)
         .expect("connect");
     b.connect(PeerId::from("a")).expect("connect");
