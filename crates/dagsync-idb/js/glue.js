@@ -40,3 +40,21 @@ export function randomId() {
   globalThis.crypto.getRandomValues(bytes);
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
+
+/** Calls `callback` when the page is being hidden or left (`visibilitychange` to hidden,
+ * `pagehide`): the last moment a page that is closing reliably runs code. Returns a function
+ * that stops listening. Outside a page (workers, Node) nothing is listened to. */
+export function onPageHide(callback) {
+  const doc = globalThis.document;
+  const target = typeof globalThis.addEventListener === "function" ? globalThis : null;
+  if (!doc || !target) return () => {};
+  const onVisibility = () => {
+    if (doc.visibilityState === "hidden") callback();
+  };
+  doc.addEventListener("visibilitychange", onVisibility);
+  target.addEventListener("pagehide", callback);
+  return () => {
+    doc.removeEventListener("visibilitychange", onVisibility);
+    target.removeEventListener("pagehide", callback);
+  };
+}

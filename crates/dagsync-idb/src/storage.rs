@@ -29,6 +29,8 @@ extern "C" {
     fn lock(name: &str) -> Promise;
     #[wasm_bindgen(js_name = randomId)]
     fn random_id() -> String;
+    #[wasm_bindgen(js_name = onPageHide)]
+    fn on_page_hide(callback: &Function) -> Function;
 }
 
 /// Writes of one burst are coalesced: a flush starts this long after the first write.
@@ -61,6 +63,9 @@ struct Control {
 /// The channel's `onmessage` closure, owned by the storage and dropped on close.
 type MessageHandler = Closure<dyn FnMut(MessageEvent)>;
 
+/// The page-hide closure, and the function that stops listening with it.
+type PageHideListener = (Closure<dyn FnMut()>, Function);
+
 struct Inner {
     name: String,
     writer: String,
@@ -74,6 +79,11 @@ struct Inner {
     channel: RefCell<Option<BroadcastChannel>>,
     on_message: RefCell<Option<MessageHandler>>,
     release_identity: RefCell<Option<Function>>,
+    /// Flushes at once when the page is hidden or left (see [`IdbStorage::flush_on_page_hide`]):
+    /// the closure, and the function that stops listening.
+    on_page_hide: RefCell<Option<PageHideListener>>,
+    /// How long a burst's writes wait ([`BURST_MS`]; tests lengthen it).
+    burst_ms: Cell<u32>,
     closed: Cell<bool>,
 }
 
@@ -121,12 +131,15 @@ impl IdbStorage {
             channel: RefCell::new(None),
             on_message: RefCell::new(None),
             release_identity: RefCell::new(release),
+            on_page_hide: RefCell::new(None),
+            burst_ms: Cell::new(BURST_MS),
             closed: Cell::new(false),
         });
         let storage = IdbStorage { inner };
         // Listen before reading, so no other tab's announcement falls in between (a row both
         // read and announced is merged twice, which changes nothing).
         storage.listen();
+        storage.flush_on_page_hide();
         if let Err(e) = storage.load(slot).await {
             storage.shut_down();
             return Err(e);
@@ -238,7 +251,7 @@ impl IdbStorage {
     /// Makes sure a flush starts within [`BURST_MS`] even if nothing is queued yet (the
     /// before-flush hook will queue it).
     pub fn request_flush(&self) {
-        schedule(&self.inner, BURST_MS);
+        schedule(&self.inner, self.inner.burst_ms.get());
     }
 
     /// Failures since the last call: corrupt rows skipped at open, flushes that failed (their
@@ -305,7 +318,7 @@ impl IdbStorage {
             .borrow_mut()
             .durable
             .push((target, resolve));
-        schedule(&self.inner, BURST_MS);
+        schedule(&self.inner, self.inner.burst_ms.get());
         let _ = JsFuture::from(promise).await;
         if self.inner.state.borrow().durable() >= target {
             Ok(())
@@ -333,6 +346,12 @@ impl IdbStorage {
         };
         self.shut_down();
         result
+    }
+
+    /// Test hook: a burst's writes wait `ms` instead of [`BURST_MS`].
+    #[doc(hidden)]
+    pub fn set_burst_ms(&self, ms: u32) {
+        self.inner.burst_ms.set(ms);
     }
 
     /// Test hook: the next `count` flushes are aborted after all their writes succeeded, as
@@ -379,9 +398,26 @@ impl IdbStorage {
         *self.inner.on_message.borrow_mut() = Some(on_message);
     }
 
+    /// Writes of the current burst would wait up to [`BURST_MS`]; a page being closed may
+    /// not live that long, so hiding or leaving the page starts the flush at once (nothing
+    /// the user wrote is lost to the burst window).
+    fn flush_on_page_hide(&self) {
+        let weak = Rc::downgrade(&self.inner);
+        let callback = Closure::<dyn FnMut()>::new(move || {
+            if let Some(inner) = weak.upgrade() {
+                flush_now(&inner);
+            }
+        });
+        let stop = on_page_hide(callback.as_ref().unchecked_ref());
+        *self.inner.on_page_hide.borrow_mut() = Some((callback, stop));
+    }
+
     fn shut_down(&self) {
         let inner = &self.inner;
         inner.closed.set(true);
+        if let Some((_callback, stop)) = inner.on_page_hide.borrow_mut().take() {
+            let _ = stop.call0(&JsValue::UNDEFINED);
+        }
         if let Some(channel) = inner.channel.borrow_mut().take() {
             channel.set_onmessage(None);
             channel.close();
@@ -454,9 +490,33 @@ impl IdbStorage {
             return Err(StorageError::Backend(IdbError::Closed.to_string()));
         }
         f(&mut self.inner.state.borrow_mut());
-        schedule(&self.inner, BURST_MS);
+        schedule(&self.inner, self.inner.burst_ms.get());
         Ok(())
     }
+}
+
+/// Starts a flush now (the page is going away): unless one is under way, which then flushes
+/// again when it ends.
+fn flush_now(inner: &Rc<Inner>) {
+    if inner.closed.get() {
+        return;
+    }
+    {
+        let mut control = inner.control.borrow_mut();
+        if control.running {
+            control.again = true;
+            return;
+        }
+        control.running = true;
+    }
+    let inner = Rc::clone(inner);
+    spawn_local(async move {
+        let result = run_once(&inner).await;
+        if let Err(e) = &result {
+            report(&inner, e.clone());
+        }
+        finish_run(&inner, &result);
+    });
 }
 
 /// Starts a flush `delay_ms` from now unless one is scheduled already.
@@ -516,7 +576,7 @@ fn finish_run(inner: &Rc<Inner>, result: &Result<(), IdbError>) {
     if failures > 0 {
         schedule(inner, RETRY_MS.saturating_mul(1 << (failures - 1).min(5)));
     } else if again || inner.state.borrow().has_queued() {
-        schedule(inner, BURST_MS);
+        schedule(inner, inner.burst_ms.get());
     }
 }
 

@@ -11,7 +11,7 @@ use dagsync::repo::{DocId, Repo, RepoConfig, RepoEvent, Storage};
 use dagsync_idb::{encode_row, IdbError, IdbStorage, RowKind};
 use js_sys::{Array, Promise, Uint8Array};
 use rexie::{ObjectStore, Rexie, TransactionMode};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
@@ -402,4 +402,51 @@ async fn sync_states_persist_per_document_and_peer() {
         Some(vec![4, 5])
     );
     storage.close().await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn hiding_the_page_flushes_the_burst_at_once() {
+    let db = "idb-pagehide";
+    let (storage, mut repo, id) = start(db).await;
+    storage.flush().await.unwrap();
+    // Let the flush timer already running pass, then make a burst wait a minute: only the
+    // page-hide flush can store the next edit in time.
+    pause(200).await;
+    storage.set_burst_ms(60_000);
+    let rows = storage.stored_bytes().await.unwrap().rows;
+    insert(&mut repo, &id, 0, "last words");
+    pause(200).await;
+    assert_eq!(
+        storage.stored_bytes().await.unwrap().rows,
+        rows,
+        "the burst waits"
+    );
+    let hide = js_sys::Function::new_no_args("globalThis.dispatchEvent(new Event('pagehide'))");
+    hide.call0(&JsValue::UNDEFINED).unwrap();
+    let mut waited = 0;
+    while storage.stored_bytes().await.unwrap().rows == rows {
+        assert!(
+            waited < 5_000,
+            "not stored {waited} ms after the page was hidden"
+        );
+        pause(10).await;
+        waited += 10;
+    }
+    assert_eq!(reloaded_text(db, &id).await, "last words");
+    storage.close().await.unwrap();
+}
+
+/// Waits `ms` milliseconds.
+async fn pause(ms: i32) {
+    JsFuture::from(Promise::new(&mut |resolve, _| {
+        let set_timeout = js_sys::Reflect::get(&js_sys::global(), &"setTimeout".into())
+            .unwrap()
+            .dyn_into::<js_sys::Function>()
+            .unwrap();
+        set_timeout
+            .call2(&JsValue::UNDEFINED, &resolve, &ms.into())
+            .unwrap();
+    }))
+    .await
+    .unwrap();
 }
