@@ -6,7 +6,7 @@ use std::rc::Rc;
 use dagsync::auth::Identity;
 use dagsync::clock::VersionVector;
 use dagsync::repo::DocCell;
-use dagsync::{ActorId, ContainerId, ContainerKind, Event, Origin};
+use dagsync::{ActorId, ContainerId, ContainerKind, Event};
 use js_sys::{Function, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
@@ -54,7 +54,9 @@ struct Listeners {
     changes: Vec<(u32, Function)>,
     /// `subscribeLocalUpdates` callbacks.
     local: Vec<(u32, Function)>,
-    /// The core subscription filling `Shared::queue`, while any listener exists.
+    /// The core subscription filling `Shared::queue`, while a `subscribe` listener exists
+    /// (local updates need no events: they follow the local actor's sequence number, so a
+    /// document with only those does not record patches).
     core_subscription: Option<u64>,
     /// The local actor's changes up to this sequence number were delivered as updates.
     local_sent: u64,
@@ -165,9 +167,6 @@ fn busy() -> BindingError {
 /// changes to `subscribeLocalUpdates` listeners. Listener exceptions are reported, not thrown.
 fn flush(shared: &SharedDoc) -> JsResult<()> {
     let events: Vec<Event> = std::mem::take(&mut *shared.queue.borrow_mut());
-    if events.is_empty() {
-        return Ok(());
-    }
     let (changes, local) = {
         let listeners = shared.listeners.borrow();
         (listeners.changes.clone(), listeners.local.clone())
@@ -183,15 +182,21 @@ fn flush(shared: &SharedDoc) -> JsResult<()> {
             }
         }
     }
-    if !local.is_empty() && events.iter().any(|e| e.origin == Origin::Local) {
+    if !local.is_empty() {
         let update = {
             let mut doc = shared.doc.try_borrow_mut().map_err(|_| busy())?;
             let actor = doc.actor();
+            let sent = shared.listeners.borrow().local_sent;
+            let now = doc.version().get(&actor);
+            if now <= sent {
+                // No new local commit.
+                return Ok(());
+            }
             let mut since: VersionVector = doc.version().clone();
-            since.set(actor, shared.listeners.borrow().local_sent);
+            since.set(actor, sent);
             // Unsigned: one signature per burst, when it ends (see `seal_burst`).
             let bytes = doc.export_unsigned(&since);
-            shared.listeners.borrow_mut().local_sent = doc.version().get(&actor);
+            shared.listeners.borrow_mut().local_sent = now;
             Uint8Array::from(bytes.as_slice())
         };
         for (_, callback) in &local {
@@ -610,7 +615,7 @@ impl Doc {
         let shared = &self.inner;
         let mut doc = shared.doc.try_borrow_mut().map_err(|_| busy())?;
         let mut listeners = shared.listeners.borrow_mut();
-        if listeners.core_subscription.is_none() {
+        if !local && listeners.core_subscription.is_none() {
             let queue = Rc::clone(&shared.queue);
             let id = doc.subscribe(move |event| queue.borrow_mut().push(event.clone()));
             listeners.core_subscription = Some(id);
@@ -646,7 +651,7 @@ fn remove_listener(shared: &Shared, id: u32) {
     let mut listeners = shared.listeners.borrow_mut();
     listeners.changes.retain(|(i, _)| *i != id);
     listeners.local.retain(|(i, _)| *i != id);
-    if listeners.changes.is_empty() && listeners.local.is_empty() {
+    if listeners.changes.is_empty() {
         if let Some(subscription) = listeners.core_subscription {
             // Unsubscribing while the document is busy keeps the (harmless) core subscription.
             if let Ok(mut doc) = shared.doc.try_borrow_mut() {

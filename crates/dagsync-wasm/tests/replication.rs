@@ -67,7 +67,7 @@ fn subscribers_get_local_and_remote_events() {
 }
 
 #[wasm_bindgen_test]
-fn local_updates_import_elsewhere() {
+async fn local_updates_import_elsewhere() {
     let a = doc();
     let (listener, updates) = recorder();
     a.subscribe_local_updates(listener.into()).unwrap();
@@ -75,12 +75,26 @@ fn local_updates_import_elsewhere() {
     a.commit(JsValue::UNDEFINED).unwrap();
     a.get_list("l".into()).unwrap().push(2.into()).unwrap();
     a.commit(JsValue::UNDEFINED).unwrap();
+    assert_eq!(updates.borrow().len(), 2, "one update per commit");
+    // The burst ends (a microtask later) with one more update: the latest change, signed.
+    wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&JsValue::NULL))
+        .await
+        .unwrap();
+    assert_eq!(updates.borrow().len(), 3);
     let b = doc();
-    for update in updates.borrow().iter() {
-        let bytes = Uint8Array::new(update).to_vec();
-        let result = b.import_changes(bytes_js(&bytes)).unwrap();
-        assert_eq!(get(&result, "applied"), 1);
-    }
+    let applied: Vec<JsValue> = updates
+        .borrow()
+        .iter()
+        .map(|update| {
+            let bytes = Uint8Array::new(update).to_vec();
+            get(&b.import_changes(bytes_js(&bytes)).unwrap(), "applied")
+        })
+        .collect();
+    // Held until the signature covering both arrives with the last update.
+    assert_eq!(
+        applied,
+        vec![JsValue::from(0), JsValue::from(0), JsValue::from(2)]
+    );
     assert_eq!(b.get_list("l".into()).unwrap().length().unwrap(), 2.0);
     assert_eq!(b.heads().unwrap(), a.heads().unwrap());
 }

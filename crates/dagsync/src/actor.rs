@@ -13,13 +13,7 @@ impl ActorId {
 
     /// Lower-case hex encoding (64 characters).
     pub fn to_hex(&self) -> String {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        let mut out = String::with_capacity(Self::LEN * 2);
-        for byte in self.0 {
-            out.push(DIGITS[usize::from(byte >> 4)] as char);
-            out.push(DIGITS[usize::from(byte & 0xf)] as char);
-        }
-        out
+        crate::hex::encode(&self.0)
     }
 }
 

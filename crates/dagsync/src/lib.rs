@@ -10,6 +10,7 @@ mod dag;
 mod doc;
 mod encoding;
 mod error;
+mod hex;
 mod id;
 pub mod presence;
 pub mod query;

@@ -27,7 +27,7 @@ impl std::hash::Hash for ChangeHash {
 impl ChangeHash {
     /// Lower-case hex (64 characters).
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        crate::hex::encode(&self.0)
     }
 }
 

@@ -10,7 +10,7 @@ pub struct Signature(pub [u8; 64]);
 
 impl fmt::Debug for Signature {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let hex: String = self.0[..6].iter().map(|b| format!("{b:02x}")).collect();
+        let hex = crate::hex::encode(&self.0[..6]);
         write!(f, "Signature({hex}…)")
     }
 }

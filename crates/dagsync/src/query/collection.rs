@@ -213,7 +213,7 @@ impl Collection {
     pub fn insert(&mut self, doc: &mut Doc, record: &Value) -> Result<String, CollectionError> {
         let mut raw = [0u8; 16];
         getrandom::getrandom(&mut raw).map_err(|_| CollectionError::NoRandomness)?;
-        let id: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+        let id = crate::hex::encode(&raw);
         self.insert_with_id(doc, &id, record)?;
         Ok(id)
     }
