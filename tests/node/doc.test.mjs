@@ -156,3 +156,17 @@ test("a listener may read the document; unsubscribing (even twice) stops events"
   doc.commit();
   assert.deepEqual(seen, ["hi"]);
 });
+
+test("a root's handle is one object per name and kind, and outlives the Doc object", () => {
+  const doc = new Doc();
+  const text = doc.getText("t");
+  assert.equal(doc.getText("t"), text, "the same object again");
+  assert.notEqual(doc.getList("t"), text, "another kind, another root");
+  assert.notEqual(doc.getText("u"), text);
+  text.insert(0, "x");
+  doc.commit();
+  // Freeing the Doc object releases its cache; handles in use keep the document alive.
+  doc.free();
+  text.insert(1, "y");
+  assert.equal(text.toString(), "xy");
+});

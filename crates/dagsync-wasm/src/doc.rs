@@ -76,6 +76,10 @@ pub(crate) struct Shared {
     /// Called after a call that added changes to the document (a commit, an import, a
     /// merge): the repo holding the document stores and syncs them.
     changed: RefCell<Option<Rc<dyn Fn()>>>,
+    /// The JS handles of root containers handed out (`doc.getText(name)` and the like), so
+    /// asking again returns the same object instead of making (and later collecting) a new
+    /// one per call. Each holds this `Shared`: the cycle is cut when a `Doc` goes.
+    roots: RefCell<Vec<(ContainerKind, String, JsValue)>>,
 }
 
 /// The shared, interior-mutable document behind every handle of one `Doc`.
@@ -313,76 +317,70 @@ impl Doc {
         with_doc(&self.inner, |doc| doc.actor().to_hex())
     }
 
-    /// The root text `name`, created on first use.
-    #[wasm_bindgen(js_name = getText)]
-    pub fn get_text(
+    /// The root text `name`, created on first use (the same object on every call).
+    #[wasm_bindgen(js_name = getText, unchecked_return_type = "TextHandle")]
+    pub fn get_text_js(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
-    ) -> Result<TextHandle, BindingError> {
-        Ok(TextHandle::new(
-            self.shared(),
-            root(&name, ContainerKind::Text)?,
-        ))
+    ) -> Result<JsValue, BindingError> {
+        self.root_handle(&name, ContainerKind::Text, |shared, id| {
+            TextHandle::new(shared, id).into()
+        })
     }
 
-    /// The root list `name`, created on first use.
-    #[wasm_bindgen(js_name = getList)]
-    pub fn get_list(
+    /// The root list `name`, created on first use (the same object on every call).
+    #[wasm_bindgen(js_name = getList, unchecked_return_type = "ListHandle")]
+    pub fn get_list_js(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
-    ) -> Result<ListHandle, BindingError> {
-        Ok(ListHandle::new(
-            self.shared(),
-            root(&name, ContainerKind::List)?,
-        ))
+    ) -> Result<JsValue, BindingError> {
+        self.root_handle(&name, ContainerKind::List, |shared, id| {
+            ListHandle::new(shared, id).into()
+        })
     }
 
-    /// The root map `name`, created on first use.
-    #[wasm_bindgen(js_name = getMap)]
-    pub fn get_map(
+    /// The root map `name`, created on first use (the same object on every call).
+    #[wasm_bindgen(js_name = getMap, unchecked_return_type = "MapHandle")]
+    pub fn get_map_js(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
-    ) -> Result<MapHandle, BindingError> {
-        Ok(MapHandle::new(
-            self.shared(),
-            root(&name, ContainerKind::Map)?,
-        ))
+    ) -> Result<JsValue, BindingError> {
+        self.root_handle(&name, ContainerKind::Map, |shared, id| {
+            MapHandle::new(shared, id).into()
+        })
     }
 
-    /// The root counter `name`, created on first use.
-    #[wasm_bindgen(js_name = getCounter)]
-    pub fn get_counter(
+    /// The root counter `name`, created on first use (the same object on every call).
+    #[wasm_bindgen(js_name = getCounter, unchecked_return_type = "CounterHandle")]
+    pub fn get_counter_js(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
-    ) -> Result<CounterHandle, BindingError> {
-        Ok(CounterHandle::new(
-            self.shared(),
-            root(&name, ContainerKind::Counter)?,
-        ))
+    ) -> Result<JsValue, BindingError> {
+        self.root_handle(&name, ContainerKind::Counter, |shared, id| {
+            CounterHandle::new(shared, id).into()
+        })
     }
 
-    /// The root set `name`, created on first use.
-    #[wasm_bindgen(js_name = getSet)]
-    pub fn get_set(
+    /// The root set `name`, created on first use (the same object on every call).
+    #[wasm_bindgen(js_name = getSet, unchecked_return_type = "SetHandle")]
+    pub fn get_set_js(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
-    ) -> Result<SetHandle, BindingError> {
-        Ok(SetHandle::new(
-            self.shared(),
-            root(&name, ContainerKind::Set)?,
-        ))
+    ) -> Result<JsValue, BindingError> {
+        self.root_handle(&name, ContainerKind::Set, |shared, id| {
+            SetHandle::new(shared, id).into()
+        })
     }
 
-    /// The root register `name`, created on first use.
-    #[wasm_bindgen(js_name = getRegister)]
-    pub fn get_register(
+    /// The root register `name`, created on first use (the same object on every call).
+    #[wasm_bindgen(js_name = getRegister, unchecked_return_type = "RegisterHandle")]
+    pub fn get_register_js(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
-    ) -> Result<RegisterHandle, BindingError> {
-        Ok(RegisterHandle::new(
-            self.shared(),
-            root(&name, ContainerKind::Register)?,
-        ))
+    ) -> Result<JsValue, BindingError> {
+        self.root_handle(&name, ContainerKind::Register, |shared, id| {
+            RegisterHandle::new(shared, id).into()
+        })
     }
 
     /// Ends the pending transaction: its edits become part of a change of the history and
@@ -601,9 +599,37 @@ impl Doc {
                     listeners: RefCell::new(Listeners::default()),
                     queue: Rc::new(RefCell::new(Vec::new())),
                     changed: RefCell::new(changed),
+                    roots: RefCell::new(Vec::new()),
                 })
             }),
         }
+    }
+
+    /// The cached JS handle of root `name` of `kind`, made with `make` the first time.
+    fn root_handle(
+        &self,
+        name: &JsValue,
+        kind: ContainerKind,
+        make: impl FnOnce(SharedDoc, ContainerId) -> JsValue,
+    ) -> JsResult<JsValue> {
+        let name = string_arg(name, "name")?;
+        let cached = self
+            .inner
+            .roots
+            .borrow()
+            .iter()
+            .find(|(k, n, _)| *k == kind && *n == name)
+            .map(|(_, _, handle)| handle.clone());
+        if let Some(handle) = cached {
+            return Ok(handle);
+        }
+        let handle = make(self.shared(), ContainerId::root(&name, kind));
+        let mut roots = self.inner.roots.borrow_mut();
+        // A document with many roots keeps the first ones only: the rest are made per call.
+        if roots.len() < 64 {
+            roots.push((kind, name, handle.clone()));
+        }
+        Ok(handle)
     }
 
     /// The shared state, for a new handle.
@@ -659,6 +685,68 @@ fn remove_listener(shared: &Shared, id: u32) {
                 listeners.core_subscription = None;
                 shared.queue.borrow_mut().clear();
             }
+        }
+    }
+}
+
+/// Rust access to root containers (the binding's own tests use these; JS calls the
+/// `get*` methods above, which hand out one cached object per root).
+impl Doc {
+    /// The root text `name` as a Rust handle (JS gets it from `getText`).
+    pub fn get_text(&self, name: JsValue) -> Result<TextHandle, BindingError> {
+        Ok(TextHandle::new(
+            self.shared(),
+            root(&name, ContainerKind::Text)?,
+        ))
+    }
+
+    /// The root list `name` as a Rust handle (JS gets it from `getList`).
+    pub fn get_list(&self, name: JsValue) -> Result<ListHandle, BindingError> {
+        Ok(ListHandle::new(
+            self.shared(),
+            root(&name, ContainerKind::List)?,
+        ))
+    }
+
+    /// The root map `name` as a Rust handle (JS gets it from `getMap`).
+    pub fn get_map(&self, name: JsValue) -> Result<MapHandle, BindingError> {
+        Ok(MapHandle::new(
+            self.shared(),
+            root(&name, ContainerKind::Map)?,
+        ))
+    }
+
+    /// The root counter `name` as a Rust handle (JS gets it from `getCounter`).
+    pub fn get_counter(&self, name: JsValue) -> Result<CounterHandle, BindingError> {
+        Ok(CounterHandle::new(
+            self.shared(),
+            root(&name, ContainerKind::Counter)?,
+        ))
+    }
+
+    /// The root set `name` as a Rust handle (JS gets it from `getSet`).
+    pub fn get_set(&self, name: JsValue) -> Result<SetHandle, BindingError> {
+        Ok(SetHandle::new(
+            self.shared(),
+            root(&name, ContainerKind::Set)?,
+        ))
+    }
+
+    /// The root register `name` as a Rust handle (JS gets it from `getRegister`).
+    pub fn get_register(&self, name: JsValue) -> Result<RegisterHandle, BindingError> {
+        Ok(RegisterHandle::new(
+            self.shared(),
+            root(&name, ContainerKind::Register)?,
+        ))
+    }
+}
+
+impl Drop for Doc {
+    /// Cuts the cycle between the document and the root handles it cached (each holds the
+    /// document): the handles still in use keep working, the others can be collected.
+    fn drop(&mut self) {
+        if let Ok(mut roots) = self.inner.roots.try_borrow_mut() {
+            roots.clear();
         }
     }
 }
