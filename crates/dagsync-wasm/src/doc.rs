@@ -317,72 +317,6 @@ impl Doc {
         with_doc(&self.inner, |doc| doc.actor().to_hex())
     }
 
-    /// The root text `name`, created on first use (the same object on every call).
-    #[wasm_bindgen(js_name = getText, unchecked_return_type = "TextHandle")]
-    pub fn get_text_js(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
-    ) -> Result<JsValue, BindingError> {
-        self.root_handle(&name, ContainerKind::Text, |shared, id| {
-            TextHandle::new(shared, id).into()
-        })
-    }
-
-    /// The root list `name`, created on first use (the same object on every call).
-    #[wasm_bindgen(js_name = getList, unchecked_return_type = "ListHandle")]
-    pub fn get_list_js(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
-    ) -> Result<JsValue, BindingError> {
-        self.root_handle(&name, ContainerKind::List, |shared, id| {
-            ListHandle::new(shared, id).into()
-        })
-    }
-
-    /// The root map `name`, created on first use (the same object on every call).
-    #[wasm_bindgen(js_name = getMap, unchecked_return_type = "MapHandle")]
-    pub fn get_map_js(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
-    ) -> Result<JsValue, BindingError> {
-        self.root_handle(&name, ContainerKind::Map, |shared, id| {
-            MapHandle::new(shared, id).into()
-        })
-    }
-
-    /// The root counter `name`, created on first use (the same object on every call).
-    #[wasm_bindgen(js_name = getCounter, unchecked_return_type = "CounterHandle")]
-    pub fn get_counter_js(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
-    ) -> Result<JsValue, BindingError> {
-        self.root_handle(&name, ContainerKind::Counter, |shared, id| {
-            CounterHandle::new(shared, id).into()
-        })
-    }
-
-    /// The root set `name`, created on first use (the same object on every call).
-    #[wasm_bindgen(js_name = getSet, unchecked_return_type = "SetHandle")]
-    pub fn get_set_js(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
-    ) -> Result<JsValue, BindingError> {
-        self.root_handle(&name, ContainerKind::Set, |shared, id| {
-            SetHandle::new(shared, id).into()
-        })
-    }
-
-    /// The root register `name`, created on first use (the same object on every call).
-    #[wasm_bindgen(js_name = getRegister, unchecked_return_type = "RegisterHandle")]
-    pub fn get_register_js(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
-    ) -> Result<JsValue, BindingError> {
-        self.root_handle(&name, ContainerKind::Register, |shared, id| {
-            RegisterHandle::new(shared, id).into()
-        })
-    }
-
     /// Ends the pending transaction: its edits become part of a change of the history and
     /// `subscribe` listeners get its patches. With a message the change is sealed at once;
     /// without one, consecutive commits may extend one change until something seals it
@@ -689,57 +623,93 @@ fn remove_listener(shared: &Shared, id: u32) {
     }
 }
 
-/// Rust access to root containers (the binding's own tests use these; JS calls the
-/// `get*` methods above, which hand out one cached object per root).
-impl Doc {
-    /// The root text `name` as a Rust handle (JS gets it from `getText`).
-    pub fn get_text(&self, name: JsValue) -> Result<TextHandle, BindingError> {
-        Ok(TextHandle::new(
-            self.shared(),
-            root(&name, ContainerKind::Text)?,
-        ))
-    }
+/// The root-container getters of `Doc`: for JS, `get<Kind>(name)` handing out one cached
+/// handle object per root; for Rust (the binding's tests), `get_<kind>(name)` making a handle.
+macro_rules! root_getters {
+    ($(($kind:ident, $js:ident, $js_name:literal, $ts:literal, $rust:ident, $handle:ident, $doc:literal)),* $(,)?) => {
+        #[wasm_bindgen]
+        impl Doc {
+            $(
+                #[doc = $doc]
+                #[wasm_bindgen(js_name = $js_name, unchecked_return_type = $ts)]
+                pub fn $js(
+                    &self,
+                    #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+                ) -> Result<JsValue, BindingError> {
+                    self.root_handle(&name, ContainerKind::$kind, |shared, id| {
+                        $handle::new(shared, id).into()
+                    })
+                }
+            )*
+        }
 
-    /// The root list `name` as a Rust handle (JS gets it from `getList`).
-    pub fn get_list(&self, name: JsValue) -> Result<ListHandle, BindingError> {
-        Ok(ListHandle::new(
-            self.shared(),
-            root(&name, ContainerKind::List)?,
-        ))
-    }
-
-    /// The root map `name` as a Rust handle (JS gets it from `getMap`).
-    pub fn get_map(&self, name: JsValue) -> Result<MapHandle, BindingError> {
-        Ok(MapHandle::new(
-            self.shared(),
-            root(&name, ContainerKind::Map)?,
-        ))
-    }
-
-    /// The root counter `name` as a Rust handle (JS gets it from `getCounter`).
-    pub fn get_counter(&self, name: JsValue) -> Result<CounterHandle, BindingError> {
-        Ok(CounterHandle::new(
-            self.shared(),
-            root(&name, ContainerKind::Counter)?,
-        ))
-    }
-
-    /// The root set `name` as a Rust handle (JS gets it from `getSet`).
-    pub fn get_set(&self, name: JsValue) -> Result<SetHandle, BindingError> {
-        Ok(SetHandle::new(
-            self.shared(),
-            root(&name, ContainerKind::Set)?,
-        ))
-    }
-
-    /// The root register `name` as a Rust handle (JS gets it from `getRegister`).
-    pub fn get_register(&self, name: JsValue) -> Result<RegisterHandle, BindingError> {
-        Ok(RegisterHandle::new(
-            self.shared(),
-            root(&name, ContainerKind::Register)?,
-        ))
-    }
+        impl Doc {
+            $(
+                #[doc = concat!("[`Doc::", stringify!($js), "`] as a Rust handle.")]
+                pub fn $rust(&self, name: JsValue) -> Result<$handle, BindingError> {
+                    Ok($handle::new(self.shared(), root(&name, ContainerKind::$kind)?))
+                }
+            )*
+        }
+    };
 }
+
+root_getters!(
+    (
+        Text,
+        get_text_js,
+        "getText",
+        "TextHandle",
+        get_text,
+        TextHandle,
+        "The root text `name`, created on first use (the same object on every call)."
+    ),
+    (
+        List,
+        get_list_js,
+        "getList",
+        "ListHandle",
+        get_list,
+        ListHandle,
+        "The root list `name`, created on first use (the same object on every call)."
+    ),
+    (
+        Map,
+        get_map_js,
+        "getMap",
+        "MapHandle",
+        get_map,
+        MapHandle,
+        "The root map `name`, created on first use (the same object on every call)."
+    ),
+    (
+        Counter,
+        get_counter_js,
+        "getCounter",
+        "CounterHandle",
+        get_counter,
+        CounterHandle,
+        "The root counter `name`, created on first use (the same object on every call)."
+    ),
+    (
+        Set,
+        get_set_js,
+        "getSet",
+        "SetHandle",
+        get_set,
+        SetHandle,
+        "The root set `name`, created on first use (the same object on every call)."
+    ),
+    (
+        Register,
+        get_register_js,
+        "getRegister",
+        "RegisterHandle",
+        get_register,
+        RegisterHandle,
+        "The root register `name`, created on first use (the same object on every call)."
+    ),
+);
 
 impl Drop for Doc {
     /// Cuts the cycle between the document and the root handles it cached (each holds the
