@@ -80,6 +80,9 @@ pub(crate) struct Shared {
     /// asking again returns the same object instead of making (and later collecting) a new
     /// one per call. Each holds this `Shared`: the cycle is cut when a `Doc` goes.
     roots: RefCell<Vec<(ContainerKind, String, JsValue)>>,
+    /// The root asked for last: its kind, the name as JS passed it, and the handle (asking
+    /// for the same root in a loop then costs one string comparison in JS).
+    last_root: RefCell<Option<(ContainerKind, JsValue, JsValue)>>,
 }
 
 /// The shared, interior-mutable document behind every handle of one `Doc`.
@@ -534,6 +537,7 @@ impl Doc {
                     queue: Rc::new(RefCell::new(Vec::new())),
                     changed: RefCell::new(changed),
                     roots: RefCell::new(Vec::new()),
+                    last_root: RefCell::new(None),
                 })
             }),
         }
@@ -546,6 +550,12 @@ impl Doc {
         kind: ContainerKind,
         make: impl FnOnce(SharedDoc, ContainerId) -> JsValue,
     ) -> JsResult<JsValue> {
+        if let Some((k, n, handle)) = self.inner.last_root.borrow().as_ref() {
+            if *k == kind && n == name {
+                return Ok(handle.clone());
+            }
+        }
+        let js_name = name.clone();
         let name = string_arg(name, "name")?;
         let cached = self
             .inner
@@ -554,15 +564,20 @@ impl Doc {
             .iter()
             .find(|(k, n, _)| *k == kind && *n == name)
             .map(|(_, _, handle)| handle.clone());
-        if let Some(handle) = cached {
-            return Ok(handle);
-        }
-        let handle = make(self.shared(), ContainerId::root(&name, kind));
-        let mut roots = self.inner.roots.borrow_mut();
-        // A document with many roots keeps the first ones only: the rest are made per call.
-        if roots.len() < 64 {
-            roots.push((kind, name, handle.clone()));
-        }
+        let handle = match cached {
+            Some(handle) => handle,
+            None => {
+                let handle = make(self.shared(), ContainerId::root(&name, kind));
+                let mut roots = self.inner.roots.borrow_mut();
+                // A document with many roots keeps the first ones only: the rest are made
+                // per call.
+                if roots.len() < 64 {
+                    roots.push((kind, name, handle.clone()));
+                }
+                handle
+            }
+        };
+        *self.inner.last_root.borrow_mut() = Some((kind, js_name, handle.clone()));
         Ok(handle)
     }
 
@@ -717,6 +732,9 @@ impl Drop for Doc {
     fn drop(&mut self) {
         if let Ok(mut roots) = self.inner.roots.try_borrow_mut() {
             roots.clear();
+        }
+        if let Ok(mut last) = self.inner.last_root.try_borrow_mut() {
+            last.take();
         }
     }
 }

@@ -602,6 +602,9 @@ impl Doc {
         if index > size {
             return Err(out_of_range(index, 0, size));
         }
+        if state.chars.bmp_only() {
+            return Ok(index);
+        }
         state
             .seq
             .utf16_to_items(index, &state.chars)
@@ -615,6 +618,9 @@ impl Doc {
         let size = state.seq.len(Lane::Items);
         if index > size {
             return Err(out_of_range(index, 0, size));
+        }
+        if state.chars.bmp_only() {
+            return Ok(index);
         }
         Ok(state.seq.items_to_utf16(index, &state.chars))
     }

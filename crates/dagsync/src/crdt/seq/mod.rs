@@ -65,6 +65,12 @@ pub(crate) struct TextArena {
 
 impl TextArena {
     /// Appends `text`; returns the arena index of its first character and its length.
+    /// Whether every character is in the Basic Multilingual Plane: then a UTF-16 position is
+    /// a character position.
+    pub(crate) fn bmp_only(&self) -> bool {
+        !self.astral
+    }
+
     pub(crate) fn push_str(&mut self, text: &str) -> (u32, u32) {
         let start = self.chars.len() as u32;
         if text.is_ascii() {
