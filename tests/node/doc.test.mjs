@@ -165,6 +165,13 @@ test("a root's handle is one object per name and kind, and outlives the Doc obje
   assert.notEqual(doc.getText("u"), text);
   text.insert(0, "x");
   doc.commit();
+  // A freed handle is not handed out again.
+  const list = doc.getList("l");
+  list.free();
+  const again = doc.getList("l");
+  assert.notEqual(again, list);
+  again.push(1);
+  assert.equal(again.length, 1);
   // Freeing the Doc object releases its cache; handles in use keep the document alive.
   doc.free();
   text.insert(1, "y");

@@ -14,6 +14,12 @@ pub struct CounterHandle {
     id: ContainerId,
 }
 
+impl Drop for CounterHandle {
+    fn drop(&mut self) {
+        self.doc.forget_root(&self.id);
+    }
+}
+
 impl CounterHandle {
     pub(crate) fn new(doc: SharedDoc, id: ContainerId) -> Self {
         CounterHandle { doc, id }

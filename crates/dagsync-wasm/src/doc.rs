@@ -130,6 +130,25 @@ pub(crate) fn with_doc_mut<T>(
 }
 
 impl Shared {
+    /// A handle of container `id` was freed (`handle.free()` from JS, or collected): if it is
+    /// a cached root handle, it must not be handed out again.
+    pub(crate) fn forget_root(&self, id: &ContainerId) {
+        let ContainerId::Root { name, kind } = id else {
+            return;
+        };
+        if let Ok(mut roots) = self.roots.try_borrow_mut() {
+            roots.retain(|(k, n, _)| !(k == kind && n == name));
+        }
+        if let Ok(mut last) = self.last_root.try_borrow_mut() {
+            if last
+                .as_ref()
+                .is_some_and(|(k, n, _)| k == kind && n.as_string().as_deref() == Some(name))
+            {
+                last.take();
+            }
+        }
+    }
+
     /// Sets (or, with `None`, removes) the function called after calls that add changes.
     pub(crate) fn set_changed_hook(&self, hook: Option<Rc<dyn Fn()>>) {
         *self.changed.borrow_mut() = hook;
@@ -571,6 +590,7 @@ impl Doc {
                 let mut roots = self.inner.roots.borrow_mut();
                 // A document with many roots keeps the first ones only: the rest are made
                 // per call.
+                roots.retain(|(k, n, _)| !(*k == kind && *n == name));
                 if roots.len() < 64 {
                     roots.push((kind, name, handle.clone()));
                 }

@@ -18,6 +18,12 @@ pub struct ListHandle {
     id: ContainerId,
 }
 
+impl Drop for ListHandle {
+    fn drop(&mut self) {
+        self.doc.forget_root(&self.id);
+    }
+}
+
 impl ListHandle {
     pub(crate) fn new(doc: SharedDoc, id: ContainerId) -> Self {
         ListHandle { doc, id }

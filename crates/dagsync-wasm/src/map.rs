@@ -19,6 +19,12 @@ pub struct MapHandle {
     id: ContainerId,
 }
 
+impl Drop for MapHandle {
+    fn drop(&mut self) {
+        self.doc.forget_root(&self.id);
+    }
+}
+
 impl MapHandle {
     pub(crate) fn new(doc: SharedDoc, id: ContainerId) -> Self {
         MapHandle { doc, id }

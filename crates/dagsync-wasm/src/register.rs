@@ -16,6 +16,12 @@ pub struct RegisterHandle {
     id: ContainerId,
 }
 
+impl Drop for RegisterHandle {
+    fn drop(&mut self) {
+        self.doc.forget_root(&self.id);
+    }
+}
+
 impl RegisterHandle {
     pub(crate) fn new(doc: SharedDoc, id: ContainerId) -> Self {
         RegisterHandle { doc, id }

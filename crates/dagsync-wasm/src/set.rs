@@ -15,6 +15,12 @@ pub struct SetHandle {
     id: ContainerId,
 }
 
+impl Drop for SetHandle {
+    fn drop(&mut self) {
+        self.doc.forget_root(&self.id);
+    }
+}
+
 impl SetHandle {
     pub(crate) fn new(doc: SharedDoc, id: ContainerId) -> Self {
         SetHandle { doc, id }

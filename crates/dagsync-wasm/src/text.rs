@@ -16,6 +16,12 @@ pub struct TextHandle {
     id: ContainerId,
 }
 
+impl Drop for TextHandle {
+    fn drop(&mut self) {
+        self.doc.forget_root(&self.id);
+    }
+}
+
 impl TextHandle {
     pub(crate) fn new(doc: SharedDoc, id: ContainerId) -> Self {
         TextHandle { doc, id }
