@@ -80,10 +80,7 @@ impl Doc {
         };
         let undecryptable = || invalid("the payload does not decrypt with the document key");
         // A change in a lane (see `doc/lanes.rs`) was sealed under its author's name.
-        let (actor, seq) = match self.lanes.as_ref().and_then(|l| l.wire_of(&change.actor)) {
-            Some(wire) => wire,
-            None => (change.actor, change.seq),
-        };
+        let (actor, seq) = self.wire_id(change.actor, change.seq);
         let plaintext = key
             .open(payload, &actor, seq, change.start_op)
             .map_err(|_| undecryptable())?;

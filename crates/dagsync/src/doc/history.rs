@@ -16,11 +16,7 @@ impl Doc {
         self.changes
             .iter()
             .filter_map(|c| {
-                let actor = self.actors[c.actor as usize];
-                let (actor, seq) = match self.lanes.as_ref().and_then(|l| l.wire_of(&actor)) {
-                    Some(wire) => wire,
-                    None => (actor, c.seq),
-                };
+                let (actor, seq) = self.wire_id(self.actors[c.actor as usize], c.seq);
                 Some(HistoryEntry {
                     hash: c.hash?,
                     actor,

@@ -203,12 +203,20 @@ impl Doc {
         Ok(report)
     }
 
-    /// The actor and sequence number a stored change has on the wire.
+    /// The author `actor` stands for on the wire: itself, or a lane's author.
     pub(super) fn wire_actor(&self, actor: ActorId) -> ActorId {
         match &self.lanes {
             Some(lanes) => lanes.author(&actor),
             None => actor,
         }
+    }
+
+    /// The author and sequence number on the wire of a change applied as `(actor, seq)`.
+    pub(super) fn wire_id(&self, actor: ActorId, seq: u64) -> (ActorId, u64) {
+        self.lanes
+            .as_ref()
+            .and_then(|l| l.wire_of(&actor))
+            .unwrap_or((actor, seq))
     }
 
     /// The lanes of the batch's changes past their authors' forks (recorded, so references
@@ -316,8 +324,9 @@ impl Doc {
             return;
         };
         let internal = change.actor;
-        let own_lane = lanes.wire_of(&internal).map(|_| internal);
+        let mut own_lane = None;
         if let Some((author, seq)) = lanes.wire_of(&internal) {
+            own_lane = Some(internal);
             change.actor = author;
             change.seq = seq;
         }
@@ -356,11 +365,7 @@ impl Doc {
             let (actor, seq) = match self.by_hash.get(&h) {
                 Some(&i) => {
                     let c = &self.changes[i as usize];
-                    let actor = self.actors[c.actor as usize];
-                    match self.lanes.as_ref().and_then(|l| l.wire_of(&actor)) {
-                        Some(wire) => wire,
-                        None => (actor, c.seq),
-                    }
+                    self.wire_id(self.actors[c.actor as usize], c.seq)
                 }
                 None => match batch.get(&h) {
                     Some(c) => (c.actor, c.seq),

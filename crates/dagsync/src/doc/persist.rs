@@ -13,7 +13,7 @@ impl Doc {
     /// A snapshot of the whole document with its full history (format in `FORMAT.md`).
     /// Seals the open local change, like every export.
     pub fn save(&mut self) -> Vec<u8> {
-        self.encode_since(ChunkType::Document, &VersionVector::new())
+        self.encode_since(ChunkType::Document, &VersionVector::new(), true)
     }
 
     /// Restores a document from [`Doc::save`] bytes; later local edits are attributed to
@@ -41,7 +41,7 @@ impl Doc {
     /// document that requires signatures, another author's unsigned changes are left out
     /// until a signed change of theirs covers them.
     pub fn export_changes(&mut self, since: &VersionVector) -> Vec<u8> {
-        self.encode_since(ChunkType::Changes, since)
+        self.encode_since(ChunkType::Changes, since, true)
     }
 
     /// [`Doc::export_changes`] without signing: what an author sends in the middle of a burst
@@ -49,15 +49,7 @@ impl Doc {
     /// Receivers apply these changes at once only from an authenticated channel
     /// ([`Doc::import_changes_from`]); others hold them until the signed copy comes.
     pub fn export_unsigned(&mut self, since: &VersionVector) -> Vec<u8> {
-        self.seal();
-        let limits = self.relay_limits();
-        let indexes = self.indexes_after(since, &limits);
-        let changes: Vec<Change> = indexes.iter().map(|&i| self.export_change(i)).collect();
-        let hashes: Vec<_> = indexes
-            .iter()
-            .filter_map(|&i| self.changes[i as usize].hash)
-            .collect();
-        encode_chunk(ChunkType::Changes, &changes, &hashes)
+        self.encode_since(ChunkType::Changes, since, false)
     }
 
     /// Ends a burst of [`Doc::export_unsigned`] updates: signs the latest local change (its
@@ -106,7 +98,9 @@ impl Doc {
         .map_err(DecodeError::Rejected)
     }
 
-    fn encode_since(&mut self, kind: ChunkType, since: &VersionVector) -> Vec<u8> {
+    /// The changes after `since` as a chunk of type `kind`, the latest local one signed first
+    /// if `sign`.
+    fn encode_since(&mut self, kind: ChunkType, since: &VersionVector, sign: bool) -> Vec<u8> {
         self.seal();
         // A snapshot keeps everything; an export only what receivers can authenticate.
         let limits = match kind {
@@ -114,7 +108,9 @@ impl Doc {
             _ => self.relay_limits(),
         };
         let indexes = self.indexes_after(since, &limits);
-        self.sign_for_export(&indexes);
+        if sign {
+            self.sign_for_export(&indexes);
+        }
         let changes: Vec<Change> = indexes.iter().map(|&i| self.export_change(i)).collect();
         // Every change is sealed after `seal`, so has its hash.
         let hashes: Vec<_> = indexes
