@@ -250,7 +250,10 @@ fn seal_burst(shared: &SharedDoc) {
         return;
     }
     let Ok(mut doc) = shared.doc.try_borrow_mut() else {
-        // In use (cannot happen between tasks): the next burst's seal covers this one.
+        // In use (not expected between tasks): try again in the next microtask.
+        shared.listeners.borrow_mut().seal_scheduled = true;
+        let shared = shared.clone();
+        wasm_bindgen_futures::spawn_local(async move { seal_burst(&shared) });
         return;
     };
     let signed = doc.sign_latest();

@@ -19,7 +19,8 @@ use super::verify_signature;
 pub(crate) struct Coverage {
     /// Changes whose author's signature covers them (their own or a later change's).
     pub(crate) covered: ChangeSet,
-    /// The signed changes whose signatures were verified (one per author).
+    /// The signed changes whose signatures were verified (one per author, or per branch of
+    /// an author who forked).
     pub(crate) verified: ChangeSet,
     /// A change whose signature does not verify: a forgery (or bytes altered in transit).
     pub(crate) forged: Option<ChangeHash>,

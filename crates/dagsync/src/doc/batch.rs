@@ -257,11 +257,7 @@ impl Doc {
         if vouched(&pair.existing) && vouched(&pair.conflicting) {
             Ok(pair)
         } else {
-            Err(ApplyError::Invalid {
-                actor: pair.actor,
-                seq: pair.seq,
-                what: "two changes with this author and sequence number".to_owned(),
-            })
+            Err(two_claims(pair.actor, pair.seq))
         }
     }
 
@@ -366,6 +362,16 @@ impl Doc {
         }
         candidates.retain(|h, _| !dropped.contains(h));
         dropped
+    }
+}
+
+/// The error for two changes of a batch claiming one author and number, when that is no
+/// evidence of equivocation.
+pub(super) fn two_claims(actor: ActorId, seq: u64) -> ApplyError {
+    ApplyError::Invalid {
+        actor,
+        seq,
+        what: "two changes with this author and sequence number".to_owned(),
     }
 }
 

@@ -158,11 +158,7 @@ impl Doc {
             // Known forks translate their changes; this one is malformed (a change past the
             // fork without its predecessor among its ancestors).
             let e = &evidence[0];
-            return Err(ApplyError::Invalid {
-                actor: e.actor,
-                seq: e.seq,
-                what: "two changes with this author and sequence number".to_owned(),
-            });
+            return Err(super::batch::two_claims(e.actor, e.seq));
         }
         let mut fresh = Doc::new(self.actors[0]);
         for actor in &self.actors[1..] {
@@ -189,8 +185,17 @@ impl Doc {
         let given = candidates.into_iter().chain(conflicts).collect();
         let report = fresh.apply_hashed(given, target, from)?;
         // Subscribers saw the old document: tell them what differs.
-        let new_heads = fresh.heads();
-        let patches = fresh.diff(&old_heads, &new_heads).unwrap_or_default();
+        let mut patches = Vec::new();
+        if !self.subscribers.is_empty() {
+            let new_heads = fresh.heads();
+            patches = fresh
+                .diff(&old_heads, &new_heads)
+                .map_err(|e| ApplyError::Invalid {
+                    actor: evidence[0].actor,
+                    seq: evidence[0].seq,
+                    what: format!("rebuilding the document with both branches: {e}"),
+                })?;
+        }
         fresh.subscribers = std::mem::take(&mut self.subscribers);
         fresh.next_subscriber = self.next_subscriber;
         fresh.undo = self.undo.take().map(|mut undo| {

@@ -374,8 +374,6 @@ impl Repo {
         }
         if changed {
             self.events.push_back(RepoEvent::DocChanged(*id));
-        }
-        if changed {
             self.report_equivocations(id)?;
         }
         if added || changed {
