@@ -42,6 +42,16 @@ import {
   type WebRtcNetworkOptions,
 } from "dagsync";
 import initWeb, { Doc as WebDoc } from "dagsync/web";
+import {
+  DagsyncError as CoreError,
+  Doc as CoreDoc,
+  SyncState as CoreSyncState,
+  type TextHandle as CoreText,
+  type Value as CoreValue,
+} from "dagsync/core";
+import initCoreWeb, { Doc as CoreWebDoc } from "dagsync/core/web";
+// @ts-expect-error the core entry has documents only: no Repo
+import { Repo as NoRepo } from "dagsync/core";
 
 /** Fails to compile unless `A` and `B` are the same type. */
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -359,7 +369,21 @@ async function web(): Promise<void> {
   webDoc.getText("t").insert(0, "x");
 }
 
+// The core entry: the same documents API, in a smaller module without the Repo.
+async function coreEntry(): Promise<CoreValue> {
+  const coreDoc = new CoreDoc();
+  const body: CoreText = coreDoc.getText("body");
+  body.insert(0, "x");
+  coreDoc.commit();
+  const message: Uint8Array | undefined = coreDoc.generateSyncMessage(new CoreSyncState());
+  if (message === undefined) throw new CoreError("internal", "no message");
+  await initCoreWeb();
+  new CoreWebDoc().getList("l").push(1);
+  return coreDoc.toJSON();
+}
+
 export {
+  coreEntry, NoRepo,
   actor, content, textLength, first, listLength, items, nestedText, keys, conflicts, plain,
   childMap, childList, childText, childCounter, childSet, childRegister, someHandle, wrongHandle,
   total, has, members, current, registerConflicts, registerList, hash, hashWithMessage, json,

@@ -2,6 +2,8 @@
 //
 //   pkg/           bundler build (wasm-pack --target bundler): the default entry
 //   pkg/web/       web build (--target web): `dagsync/web`, and the engine behind the Node entry
+//   pkg/core/      the same two builds without the `repo` feature (`Doc`, containers, sync
+//                  messages; no Repo, storage or networks): `dagsync/core`, `dagsync/core/web`
 //
 // It writes the entry points that re-export `DagsyncError` (a wasm-bindgen snippet), the Node
 // entry that instantiates the wasm synchronously, and package.json from the crate's Cargo.toml.
@@ -45,23 +47,31 @@ function writeEntry(dir, extra = "") {
   copyFileSync(join(here, "errors.d.ts"), join(pkg, dir, "errors.d.ts"));
 }
 
-writeEntry(".");
-writeEntry("web", 'export { default } from "./dagsync.js";\n');
-for (const leftover of ["package.json", ".gitignore", "README.md"]) {
-  rmSync(join(pkg, "web", leftover), { force: true });
-}
-
-writeFileSync(
-  join(pkg, "node.js"),
-  `// Node entry: instantiates the engine synchronously, so no init() is needed.
+/** The entries of one engine build: `base` holds the bundler build, `base/web` the web build. */
+function writeEntries(base) {
+  writeEntry(base);
+  writeEntry(join(base, "web"), 'export { default } from "./dagsync.js";\n');
+  for (const dir of [base === "." ? null : base, join(base, "web")]) {
+    if (!dir) continue;
+    for (const leftover of ["package.json", ".gitignore", "README.md"]) {
+      rmSync(join(pkg, dir, leftover), { force: true });
+    }
+  }
+  writeFileSync(
+    join(pkg, base, "node.js"),
+    `// Node entry: instantiates the engine synchronously, so no init() is needed.
 import { readFileSync } from "node:fs";
 import { initSync } from "./web/dagsync.js";
 
 initSync({ module: readFileSync(new URL("./web/dagsync_bg.wasm", import.meta.url)) });
 export * from "./web/dagsync.js";
-export { DagsyncError } from "./web/${errorsModule("web").slice(2)}";
+export { DagsyncError } from "./web/${errorsModule(join(base, "web")).slice(2)}";
 `,
-);
+  );
+}
+
+writeEntries(".");
+writeEntries("core");
 
 const manifest = {
   name: "dagsync",
@@ -75,14 +85,17 @@ const manifest = {
   exports: {
     ".": { types: "./index.d.ts", node: "./node.js", default: "./index.js" },
     "./web": { types: "./web/index.d.ts", default: "./web/index.js" },
+    "./core": { types: "./core/index.d.ts", node: "./core/node.js", default: "./core/index.js" },
+    "./core/web": { types: "./core/web/index.d.ts", default: "./core/web/index.js" },
     "./package.json": "./package.json",
   },
   files: [
     "index.js", "index.d.ts", "errors.d.ts", "node.js",
     "dagsync.js", "dagsync.d.ts", "dagsync_bg.js", "dagsync_bg.wasm", "dagsync_bg.wasm.d.ts",
-    "snippets/", "web/",
+    "snippets/", "web/", "core/",
   ],
-  sideEffects: ["./index.js", "./node.js", "./dagsync.js", "./web/index.js", "./snippets/*"],
+  sideEffects: ["./index.js", "./node.js", "./dagsync.js", "./web/index.js", "./snippets/*",
+    "./core/index.js", "./core/node.js", "./core/dagsync.js", "./core/web/index.js", "./core/snippets/*"],
   keywords: ["crdt", "local-first", "sync", "webrtc", "wasm"],
 };
 writeFileSync(join(pkg, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);

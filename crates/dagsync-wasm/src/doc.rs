@@ -11,7 +11,7 @@ use js_sys::{Function, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 use crate::counter::CounterHandle;
-use crate::emitter::report_listener_error;
+use crate::error::report_listener_error;
 use crate::error::{BindingError, ErrorCode, JsResult};
 use crate::events::{event_to_js, put};
 use crate::history::parse_heads;
@@ -150,6 +150,7 @@ impl Shared {
     }
 
     /// Sets (or, with `None`, removes) the function called after calls that add changes.
+    #[cfg(feature = "repo")]
     pub(crate) fn set_changed_hook(&self, hook: Option<Rc<dyn Fn()>>) {
         *self.changed.borrow_mut() = hook;
     }
@@ -164,6 +165,7 @@ fn notify_changed(shared: &SharedDoc) {
 }
 
 /// Delivers the events core calls (made by a repo) queued to the document's JS listeners.
+#[cfg(feature = "repo")]
 pub(crate) fn deliver_events(shared: &SharedDoc) -> JsResult<()> {
     flush(shared)
 }
@@ -332,8 +334,8 @@ impl Doc {
 
     /// The document's registry key (how `merge` recognises a `Doc` argument).
     #[wasm_bindgen(getter, js_name = __dagsyncDoc, skip_typescript)]
-    pub fn registry_key(&self) -> u32 {
-        self.inner.key
+    pub fn registry_key(&self) -> f64 {
+        crate::registry::exposed_key(self.inner.key)
     }
 
     /// Hex public key of this document's identity (the author of its local changes).

@@ -8,16 +8,8 @@ use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::error::{BindingError, JsResult};
+use crate::error::{report_listener_error, BindingError, JsResult};
 use crate::values::{function_arg, string_arg};
-
-#[wasm_bindgen(module = "/js/errors.js")]
-extern "C" {
-    /// Reports an exception thrown by a listener without interrupting the call that
-    /// delivered the event (rethrown from a microtask, like `EventTarget` listeners).
-    #[wasm_bindgen(js_name = reportListenerError)]
-    pub(crate) fn report_listener_error(error: JsValue);
-}
 
 /// Listeners by event name.
 pub(crate) struct Emitter {

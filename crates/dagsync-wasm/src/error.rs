@@ -12,6 +12,11 @@ extern "C" {
 
     #[wasm_bindgen(constructor, js_class = "DagsyncError")]
     fn new(code: &str, message: &str) -> JsDagsyncError;
+
+    /// Reports an exception thrown by a listener without interrupting the call that
+    /// delivered the event (rethrown from a microtask, like `EventTarget` listeners).
+    #[wasm_bindgen(js_name = reportListenerError)]
+    pub(crate) fn report_listener_error(error: JsValue);
 }
 
 /// The stable `code` strings of `DagsyncError`.
@@ -201,6 +206,7 @@ impl From<dagsync::repo::RepoError> for BindingError {
     }
 }
 
+#[cfg(feature = "repo")]
 impl From<dagsync_idb::IdbError> for BindingError {
     fn from(err: dagsync_idb::IdbError) -> Self {
         use dagsync_idb::IdbError as E;

@@ -11,46 +11,62 @@
 //! (`WebRtcNetwork`), `events.rs` (change events), `values.rs` (JS ↔ core values), `error.rs`
 //! (`DagsyncError`), `memory.rs` (growing the wasm memory in large steps).
 
+#[cfg(feature = "repo")]
 mod broadcast_network;
+#[cfg(feature = "repo")]
 mod collection;
 mod counter;
 mod doc;
+#[cfg(feature = "repo")]
 mod emitter;
 mod error;
 mod events;
+#[cfg(feature = "repo")]
 mod handle;
 mod history;
 mod list;
 mod map;
 mod memory;
+#[cfg(feature = "repo")]
 pub mod network;
+#[cfg(feature = "repo")]
 mod presence;
 mod register;
 mod registry;
+#[cfg(feature = "repo")]
 mod repo;
 mod set;
+#[cfg(feature = "repo")]
 mod storage;
 mod sync;
 mod text;
 mod undo;
 mod values;
+#[cfg(feature = "repo")]
 mod webrtc_network;
 
+#[cfg(feature = "repo")]
 pub use broadcast_network::BroadcastChannelNetwork;
+#[cfg(feature = "repo")]
 pub use collection::Collection;
 pub use counter::CounterHandle;
 pub use doc::Doc;
 pub use error::{BindingError, ErrorCode};
+#[cfg(feature = "repo")]
 pub use handle::DocHandle;
 pub use list::ListHandle;
 pub use map::MapHandle;
+#[cfg(feature = "repo")]
 pub use presence::Presence;
 pub use register::RegisterHandle;
+#[cfg(feature = "repo")]
 pub use repo::Repo;
 pub use set::SetHandle;
+#[cfg(feature = "repo")]
 pub use storage::IndexedDbStorage;
 pub use sync::SyncState;
 pub use text::TextHandle;
+#[cfg(feature = "repo")]
 pub use webrtc_network::WebRtcNetwork;
 
 use wasm_bindgen::prelude::*;

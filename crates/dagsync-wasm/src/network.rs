@@ -76,7 +76,7 @@ impl Registration {
         }
     }
 
-    /// The key, which the JS object exposes as `__dagsyncNetwork`.
+    /// The key; the JS object exposes [`js_key`] of it as `__dagsyncNetwork`.
     pub fn key(&self) -> u32 {
         self.key
     }
@@ -86,6 +86,12 @@ impl Drop for Registration {
     fn drop(&mut self) {
         unregister(self.key);
     }
+}
+
+/// The value a JS network object exposes as `__dagsyncNetwork` for registry key `key` (the key
+/// tagged with this engine module, so another module's repo refuses the network).
+pub fn js_key(key: u32) -> f64 {
+    crate::registry::exposed_key(key)
 }
 
 /// Forgets the network registered under `key`.
@@ -102,9 +108,10 @@ pub fn from_js(object: &JsValue) -> Result<Rc<dyn Network>, BindingError> {
     let key = js_sys::Reflect::get(object, &KEY_PROPERTY.into())
         .ok()
         .and_then(|k| k.as_f64())
+        .and_then(crate::registry::own_key)
         .ok_or_else(not_a_network)?;
     NETWORKS
-        .with(|n| n.borrow().get(&(key as u32)).cloned())
+        .with(|n| n.borrow().get(&key).cloned())
         .ok_or_else(not_a_network)
 }
 

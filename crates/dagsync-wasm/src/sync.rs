@@ -70,8 +70,8 @@ impl SyncState {
 
     /// The state's registry key (how sync calls recognise a `SyncState` argument).
     #[wasm_bindgen(getter, js_name = __dagsyncSyncState, skip_typescript)]
-    pub fn registry_key(&self) -> u32 {
-        self.inner.key
+    pub fn registry_key(&self) -> f64 {
+        crate::registry::exposed_key(self.inner.key)
     }
 
     /// The state to persist (the last common heads).

@@ -162,8 +162,8 @@ impl WebRtcNetwork {
 
     /// The registry key a repo finds this network by (internal).
     #[wasm_bindgen(getter, js_name = __dagsyncNetwork)]
-    pub fn registry_key(&self) -> u32 {
-        self.registration.key()
+    pub fn registry_key(&self) -> f64 {
+        crate::network::js_key(self.registration.key())
     }
 }
 

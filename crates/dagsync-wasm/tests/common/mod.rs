@@ -137,7 +137,7 @@ impl MemoryLink {
 /// A JS object the repo recognizes as the network `link`.
 fn register(link: Rc<MemoryLink>) -> JsValue {
     let key = network::register(link);
-    object(&[("__dagsyncNetwork", JsValue::from(key))])
+    object(&[("__dagsyncNetwork", JsValue::from(network::js_key(key)))])
 }
 
 impl Network for MemoryLink {
