@@ -8,6 +8,12 @@ use std::time::Instant;
 use dagsync::clock::VersionVector;
 use dagsync::{ActorId, Doc, Identity};
 
+fn wall_clock_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
 fn main() {
     let limit: usize = std::env::args()
         .skip(1)
@@ -16,6 +22,8 @@ fn main() {
         .unwrap_or(usize::MAX);
     let trace = dagsync_traces::load(dagsync_traces::named("automerge-paper")).expect("trace");
     let mut doc = Doc::with_identity(Identity::from_secret_key([1; 32]));
+    // A wall clock, as the JS binding's `Date.now()`: the saved size depends on timestamps.
+    doc.set_time_source(wall_clock_ms);
     let actor = doc.actor();
     let events = std::rc::Rc::new(std::cell::Cell::new(0usize));
     if std::env::args().any(|a| a == "--subscribe") {

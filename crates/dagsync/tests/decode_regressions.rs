@@ -38,7 +38,7 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
 /// A chunk of type `kind` with a stored `body` and a valid CRC-32.
 fn frame(kind: u8, body: &[u8]) -> Vec<u8> {
     let mut out = b"DAGS".to_vec();
-    out.extend_from_slice(&[2, kind, 0]);
+    out.extend_from_slice(&[3, kind, 0]);
     out.extend_from_slice(body);
     let checksum = crc32fast::hash(&out);
     out.extend_from_slice(&checksum.to_le_bytes());

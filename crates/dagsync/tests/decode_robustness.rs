@@ -12,7 +12,7 @@ use proptest::prelude::*;
 /// decoder, which the checksum would otherwise shield from random bytes.
 fn framed(kind: u8, body: &[u8]) -> Vec<u8> {
     let mut out = b"DAGS".to_vec();
-    out.extend([2, kind, 0]);
+    out.extend([3, kind, 0]);
     out.extend_from_slice(body);
     let crc = crc32fast::hash(&out);
     out.extend(crc.to_le_bytes());

@@ -121,8 +121,16 @@ fn objects_change(n: usize) -> Change {
 /// decoder's expansion limit (16 x compressed + 1024): the most a compressed chunk can hold.
 fn max_expansion(chunk: &[u8]) -> Vec<u8> {
     let content = &chunk[6..chunk.len() - 4];
-    assert_eq!(content[0], 0, "expected a stored chunk");
-    let body = &content[1..];
+    let inflated;
+    let body = match content[0] {
+        0 => &content[1..],
+        _ => {
+            // A deflated body: skip its length varint, inflate the rest.
+            let start = 1 + content[1..].iter().position(|b| b & 0x80 == 0).unwrap() + 1;
+            inflated = miniz_oxide::inflate::decompress_to_vec(&content[start..]).unwrap();
+            &inflated[..]
+        }
+    };
     let mut data = miniz_oxide::deflate::compress_to_vec(body, 10);
     // Deflate data ends at its final block; the inflater ignores what follows.
     let target = body.len().saturating_sub(1024).div_ceil(16);
@@ -147,7 +155,7 @@ fn max_expansion(chunk: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A batch body declaring `n` changes (as many as its op-count, start-op and millis columns
+/// A batch body declaring `n` changes (as many as its op-count and start-op columns
 /// have bytes) and nothing else: the decoder reserves room for `n` changes before it fails.
 fn preallocating_body(n: usize, columns: &[usize]) -> Vec<u8> {
     fn varint(out: &mut Vec<u8>, mut v: u64) {

@@ -108,7 +108,7 @@ pub const DOCUMENT: u8 = 0x02;
 pub const CHANGES: u8 = 0x03;
 
 const MAGIC: &[u8; 4] = b"DAGS";
-const VERSION: u8 = 2;
+const VERSION: u8 = 3;
 /// Largest body the decoder inflates from `n` compressed bytes (`MAX_EXPANSION` 16, slack 1024).
 pub fn max_inflated(n: usize) -> usize {
     n * 16 + 1024

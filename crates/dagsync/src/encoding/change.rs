@@ -146,7 +146,7 @@ struct Columns {
     dep_count: RleWriter,
     deps: Writer,
     start_op: Writer,
-    millis: Writer,
+    millis: RleWriter,
     logical: RleWriter,
     time_actor: RleWriter,
     message: RleWriter,
@@ -156,7 +156,7 @@ struct Columns {
     op_count: Writer,
     op_container: RleWriter,
     op_action: RleWriter,
-    op_len: Writer,
+    op_len: RleWriter,
     ref_actor: RleWriter,
     ref_counter: Writer,
     text: Writer,
@@ -203,7 +203,7 @@ impl Columns {
             ColumnMut::Rle(&mut self.dep_count),
             ColumnMut::Plain(&mut self.deps),
             ColumnMut::Plain(&mut self.start_op),
-            ColumnMut::Plain(&mut self.millis),
+            ColumnMut::Rle(&mut self.millis),
             ColumnMut::Rle(&mut self.logical),
             ColumnMut::Rle(&mut self.time_actor),
             ColumnMut::Rle(&mut self.message),
@@ -213,7 +213,7 @@ impl Columns {
             ColumnMut::Plain(&mut self.op_count),
             ColumnMut::Rle(&mut self.op_container),
             ColumnMut::Rle(&mut self.op_action),
-            ColumnMut::Plain(&mut self.op_len),
+            ColumnMut::Rle(&mut self.op_len),
             ColumnMut::Rle(&mut self.ref_actor),
             ColumnMut::Plain(&mut self.ref_counter),
             ColumnMut::Plain(&mut self.text),
@@ -262,6 +262,19 @@ struct Encoder<'a> {
     external: Vec<ChangeHash>,
     external_index: ChangeMap<u64>,
     cols: Columns,
+    bases: RefBases,
+}
+
+/// What the counters of origin-right and delete references are relative to: the counter of
+/// the previous reference of the same kind in the batch (0 at its start). Typing keeps one
+/// right origin for many inserts, and deleting a run of characters one by one walks their
+/// counters down or up by one, so these columns repeat a byte where an offset from the
+/// operation's own counter would change with every operation. Left origins stay relative to
+/// the operation (typing: the previous character, offset 1).
+#[derive(Default)]
+struct RefBases {
+    right: u64,
+    delete: u64,
 }
 
 impl<'a> Encoder<'a> {
@@ -287,16 +300,20 @@ impl<'a> Encoder<'a> {
         i
     }
 
-    /// An id mentioned by the operation with counter `at`: actor in the RLE column, counter
-    /// relative to `at`.
-    fn reference(&mut self, id: Option<&OpId>, at: u64) {
+    /// An id an operation mentions: actor in the RLE column, counter relative to `base` (see
+    /// [`RefBases`]). Returns the counter written, if any.
+    fn reference(&mut self, id: Option<&OpId>, base: u64) -> Option<u64> {
         match id {
-            None => self.cols.ref_actor.push(0),
+            None => {
+                self.cols.ref_actor.push(0);
+                None
+            }
             Some(id) => {
                 self.cols.ref_actor.push(self.actors.index(&id.actor) + 1);
                 self.cols
                     .ref_counter
-                    .varint(zigzag(at.wrapping_sub(id.counter) as i64));
+                    .varint(zigzag(base.wrapping_sub(id.counter) as i64));
+                Some(id.counter)
             }
         }
     }
@@ -335,7 +352,9 @@ impl<'a> Encoder<'a> {
                 content,
             } => {
                 self.reference(origin_left.as_ref(), at);
-                self.reference(origin_right.as_ref(), at);
+                if let Some(right) = self.reference(origin_right.as_ref(), self.bases.right) {
+                    self.bases.right = right;
+                }
                 match content {
                     InsertContent::Text(text) => {
                         self.cols.text.bytes(text.as_bytes());
@@ -350,7 +369,8 @@ impl<'a> Encoder<'a> {
                 }
             }
             OpAction::Delete { start, len } => {
-                self.reference(Some(start), at);
+                self.reference(Some(start), self.bases.delete);
+                self.bases.delete = start.counter;
                 (tag::DELETE, *len)
             }
             OpAction::MapSet { key, value, pred } => {
@@ -389,7 +409,7 @@ impl<'a> Encoder<'a> {
             }
         };
         self.cols.op_action.push(action);
-        self.cols.op_len.varint(len);
+        self.cols.op_len.push(len);
         match action {
             tag::INSERT_TEXT | tag::INSERT_ITEMS | tag::DELETE | tag::ENCRYPTED => len,
             _ => 1,
@@ -486,6 +506,7 @@ pub(crate) fn write_batch(changes: &[Change], hashes: Option<&[ChangeHash]>) -> 
         external: Vec::new(),
         external_index: Default::default(),
         cols: Columns::reused(),
+        bases: RefBases::default(),
     };
     let in_batch: ChangeMap<usize> = hashes
         .map(|h| h.iter().enumerate().map(|(i, h)| (*h, i)).collect())
@@ -495,6 +516,7 @@ pub(crate) fn write_batch(changes: &[Change], hashes: Option<&[ChangeHash]>) -> 
     let mut last_seq: Vec<u64> = vec![0; enc.actors.0.len()];
     let mut end_ops: Vec<u64> = Vec::with_capacity(changes.len());
     let mut last_millis = 0u64;
+    let mut last_logical = 0u32;
     let covering_signature = covering_signatures(changes, hashes);
     for (i, change) in changes.iter().enumerate() {
         let actor = enc.actors.index(&change.actor);
@@ -527,9 +549,12 @@ pub(crate) fn write_batch(changes: &[Change], hashes: Option<&[ChangeHash]>) -> 
             .varint(zigzag(change.start_op.wrapping_sub(expected_start) as i64));
         enc.cols
             .millis
-            .varint(zigzag(change.time.millis.wrapping_sub(last_millis) as i64));
+            .push(zigzag(change.time.millis.wrapping_sub(last_millis) as i64));
+        enc.cols
+            .logical
+            .push(logical_delta(&change.time, last_millis, last_logical));
         last_millis = change.time.millis;
-        enc.cols.logical.push(u64::from(change.time.logical));
+        last_logical = change.time.logical;
         enc.cols
             .time_actor
             .push(enc.actors.index(&change.time.actor));
@@ -617,7 +642,7 @@ struct Readers<'a> {
     dep_count: RleReader<'a>,
     deps: Reader<'a>,
     start_op: Reader<'a>,
-    millis: Reader<'a>,
+    millis: RleReader<'a>,
     logical: RleReader<'a>,
     time_actor: RleReader<'a>,
     message: RleReader<'a>,
@@ -627,7 +652,7 @@ struct Readers<'a> {
     op_count: Reader<'a>,
     op_container: RleReader<'a>,
     op_action: RleReader<'a>,
-    op_len: Reader<'a>,
+    op_len: RleReader<'a>,
     ref_actor: RleReader<'a>,
     ref_counter: Reader<'a>,
     text: Reader<'a>,
@@ -644,7 +669,7 @@ impl<'a> Readers<'a> {
             dep_count: rle(Col::DepCount),
             deps: plain(Col::Deps),
             start_op: plain(Col::StartOp),
-            millis: plain(Col::Millis),
+            millis: rle(Col::Millis),
             logical: rle(Col::Logical),
             time_actor: rle(Col::TimeActor),
             message: rle(Col::Message),
@@ -654,7 +679,7 @@ impl<'a> Readers<'a> {
             op_count: plain(Col::OpCount),
             op_container: rle(Col::OpContainer),
             op_action: rle(Col::OpAction),
-            op_len: plain(Col::OpLen),
+            op_len: rle(Col::OpLen),
             ref_actor: rle(Col::RefActor),
             ref_counter: plain(Col::RefCounter),
             text: plain(Col::Text),
@@ -668,12 +693,14 @@ impl<'a> Readers<'a> {
             self.change_actor,
             self.change_seq,
             self.dep_count,
+            self.millis,
             self.logical,
             self.time_actor,
             self.message,
             self.signed,
             self.op_container,
             self.op_action,
+            self.op_len,
             self.ref_actor,
         ] {
             rle.finish()?;
@@ -681,11 +708,9 @@ impl<'a> Readers<'a> {
         for plain in [
             self.deps,
             self.start_op,
-            self.millis,
             self.message_text,
             self.signature_bytes,
             self.op_count,
-            self.op_len,
             self.ref_counter,
             self.text,
             self.misc,
@@ -709,6 +734,30 @@ struct Decoder<'a> {
     cols: Readers<'a>,
     /// Bytes of root names the ops decoded so far may still copy.
     name_budget: usize,
+    bases: RefBases,
+}
+
+/// The logical-clock column's value of `time`: when the millisecond did not change (a burst
+/// of commits in one millisecond), zigzag(the counter's step from the previous change's − 1),
+/// usually 0; otherwise the counter itself, usually 0 after a new millisecond.
+fn logical_delta(time: &Hlc, last_millis: u64, last_logical: u32) -> u64 {
+    if time.millis == last_millis {
+        zigzag(i64::from(time.logical) - i64::from(last_logical) - 1)
+    } else {
+        u64::from(time.logical)
+    }
+}
+
+/// Inverse of [`logical_delta`]; a counter outside `u32` is not canonical.
+fn logical_from_delta(value: u64, same_millis: bool, last_logical: u32) -> Result<u32> {
+    let logical = if same_millis {
+        (i64::from(last_logical) + 1)
+            .checked_add(unzigzag(value))
+            .and_then(|l| u32::try_from(l).ok())
+    } else {
+        u32::try_from(value).ok()
+    };
+    logical.ok_or(DecodeError::NotCanonical)
 }
 
 fn relative(at: u64, delta: u64) -> u64 {
@@ -720,12 +769,12 @@ impl Decoder<'_> {
         self.actors.get(index)
     }
 
-    fn reference(&mut self, at: u64) -> Result<Option<OpId>> {
+    fn reference(&mut self, base: u64) -> Result<Option<OpId>> {
         match self.cols.ref_actor.next()? {
             0 => Ok(None),
             a => {
                 let actor = self.actor(a - 1)?;
-                let counter = relative(at, self.cols.ref_counter.varint()?);
+                let counter = relative(base, self.cols.ref_counter.varint()?);
                 Ok(Some(OpId::new(counter, actor)))
             }
         }
@@ -809,7 +858,7 @@ impl Decoder<'_> {
                 .ok_or(DecodeError::TooLarge)?;
         }
         let action_tag = self.cols.op_action.next()?;
-        let len = self.cols.op_len.varint()?;
+        let len = self.cols.op_len.next()?;
         let no_len = |action: OpAction| {
             if len == 0 {
                 Ok(action)
@@ -818,9 +867,17 @@ impl Decoder<'_> {
             }
         };
         let action = match action_tag {
+            // An insert has at least one item (so it takes at least one byte of its text or
+            // misc column, which bounds the operations a body can declare).
+            tag::INSERT_TEXT | tag::INSERT_ITEMS if len == 0 => {
+                return Err(DecodeError::NotCanonical)
+            }
             tag::INSERT_TEXT | tag::INSERT_ITEMS => {
                 let origin_left = self.reference(at)?;
-                let origin_right = self.reference(at)?;
+                let origin_right = self.reference(self.bases.right)?;
+                if let Some(right) = &origin_right {
+                    self.bases.right = right.counter;
+                }
                 let content = if action_tag == tag::INSERT_TEXT {
                     InsertContent::Text(self.text(len)?)
                 } else {
@@ -843,7 +900,10 @@ impl Decoder<'_> {
                 }
             }
             tag::DELETE => {
-                let start = self.reference(at)?.ok_or(DecodeError::NotCanonical)?;
+                let start = self
+                    .reference(self.bases.delete)?
+                    .ok_or(DecodeError::NotCanonical)?;
+                self.bases.delete = start.counter;
                 OpAction::Delete { start, len }
             }
             tag::MAP_SET => no_len(OpAction::MapSet {
@@ -940,10 +1000,9 @@ pub(crate) fn read_batch(body: &[u8]) -> Result<Batch> {
         *col = r.bytes(len)?;
     }
     r.finish()?;
-    // Every change takes at least one byte of each of the op-count, start-op and millis
-    // columns, so the changes reserved below take at most a fraction of `Change`'s size per
-    // body byte.
-    let min_column = [Col::OpCount, Col::StartOp, Col::Millis]
+    // Every change takes at least one byte of each of the op-count and start-op columns, so
+    // the changes reserved below take at most a fraction of `Change`'s size per body byte.
+    let min_column = [Col::OpCount, Col::StartOp]
         .iter()
         .map(|&c| cols[c as usize].len())
         .min()
@@ -963,12 +1022,14 @@ pub(crate) fn read_batch(body: &[u8]) -> Result<Batch> {
             .len()
             .saturating_mul(NAME_COPY_FACTOR)
             .saturating_add(NAME_COPY_SLACK),
+        bases: RefBases::default(),
     };
     let mut changes: Vec<Change> = Vec::with_capacity(change_count);
     let mut hashes: Vec<ChangeHash> = Vec::with_capacity(change_count);
     let mut end_ops: Vec<u64> = Vec::with_capacity(change_count);
     let mut last_seq: HashMap<ActorId, u64> = HashMap::new();
     let mut last_millis = 0u64;
+    let mut last_logical = 0u32;
     let mut deps: Vec<Dep> = Vec::new();
     for i in 0..change_count {
         let actor_index = dec.cols.change_actor.next()?;
@@ -1005,10 +1066,14 @@ pub(crate) fn read_batch(body: &[u8]) -> Result<Batch> {
             }
         }
         let start_op = expected_start.wrapping_add(unzigzag(dec.cols.start_op.varint()?) as u64);
-        let millis = last_millis.wrapping_add(unzigzag(dec.cols.millis.varint()?) as u64);
+        let millis = last_millis.wrapping_add(unzigzag(dec.cols.millis.next()?) as u64);
+        let logical = logical_from_delta(
+            dec.cols.logical.next()?,
+            millis == last_millis,
+            last_logical,
+        )?;
         last_millis = millis;
-        let logical =
-            u32::try_from(dec.cols.logical.next()?).map_err(|_| DecodeError::NotCanonical)?;
+        last_logical = logical;
         let time_actor_index = dec.cols.time_actor.next()?;
         let time_actor = dec.actor(time_actor_index)?;
         let message = match dec.cols.message.next()? {
@@ -1031,10 +1096,15 @@ pub(crate) fn read_batch(body: &[u8]) -> Result<Batch> {
         };
         let count_offset = dec.cols.op_count.offset();
         let op_count = dec.cols.op_count.varint()?;
-        // Every op takes at least one byte of the op-length column.
+        // Every op takes at least one byte of the text, reference-counter or misc column (an
+        // insert has at least one item, a delete names its start, the others write misc).
         let op_count = usize::try_from(op_count)
             .ok()
-            .filter(|&n| n <= dec.cols.op_len.remaining())
+            .filter(|&n| {
+                n <= dec.cols.text.remaining()
+                    + dec.cols.ref_counter.remaining()
+                    + dec.cols.misc.remaining()
+            })
             .ok_or(DecodeError::LengthOutOfBounds {
                 len: op_count,
                 offset: count_offset,

@@ -9,7 +9,7 @@ use crate::error::{DecodeError, Result};
 /// Magic bytes that start every dagsync chunk.
 const MAGIC: [u8; 4] = *b"DAGS";
 /// The format version this build writes and reads.
-const VERSION: u8 = 2;
+const VERSION: u8 = 3;
 const HEADER_LEN: usize = MAGIC.len() + 2;
 const CHECKSUM_LEN: usize = 4;
 /// Bodies smaller than this are stored uncompressed.
