@@ -20,8 +20,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::doc::{with_doc_mut, SharedDoc};
-use crate::error::report_listener_error;
-use crate::error::{BindingError, ErrorCode, JsResult};
+use crate::error::{report_listener_error, BindingError, ErrorCode, JsResult};
 use crate::events::put;
 use crate::network;
 use crate::repo::{

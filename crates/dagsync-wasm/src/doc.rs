@@ -11,8 +11,7 @@ use js_sys::{Function, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 use crate::counter::CounterHandle;
-use crate::error::report_listener_error;
-use crate::error::{BindingError, ErrorCode, JsResult};
+use crate::error::{report_listener_error, BindingError, ErrorCode, JsResult};
 use crate::events::{event_to_js, put};
 use crate::history::parse_heads;
 use crate::list::ListHandle;
