@@ -4,8 +4,22 @@ use std::fmt;
 use std::str::FromStr;
 
 /// The identity of a writer: 32 bytes (an ed25519 public key once signing lands).
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Eq, PartialOrd, Ord)]
 pub struct ActorId(pub [u8; 32]);
+
+impl PartialEq for ActorId {
+    #[inline(always)]
+    fn eq(&self, other: &Self) -> bool {
+        crate::bytes32::eq32(&self.0, &other.0)
+    }
+}
+
+/// Hashes the bytes, as derived (`PartialEq` is written out only to compare by words).
+impl std::hash::Hash for ActorId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
 
 impl ActorId {
     /// Length of an actor id in bytes.

@@ -4,6 +4,7 @@
 
 mod actor;
 pub mod auth;
+mod bytes32;
 pub mod clock;
 pub mod crdt;
 mod dag;

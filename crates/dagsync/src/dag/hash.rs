@@ -10,8 +10,15 @@ use crate::encoding::canonical_change;
 
 /// The id of a change: SHA-256 of its canonical encoding (which includes its dependencies'
 /// hashes, making the history a Merkle-DAG).
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Eq, PartialOrd, Ord)]
 pub struct ChangeHash(pub [u8; 32]);
+
+impl PartialEq for ChangeHash {
+    #[inline(always)]
+    fn eq(&self, other: &Self) -> bool {
+        crate::bytes32::eq32(&self.0, &other.0)
+    }
+}
 
 /// A SHA-256 output is uniformly distributed already: its first 8 bytes are as good a hash
 /// key as all 32, at a quarter of the hashing (maps keyed by change hashes are on every
