@@ -88,7 +88,7 @@ pub fn encode(kind: RowKind, chunks: &[Vec<u8>]) -> Vec<u8> {
         out.extend_from_slice(&(chunk.len() as u32).to_le_bytes());
         out.extend_from_slice(chunk);
     }
-    let crc = crc32fast::hash(&out);
+    let crc = dagsync::checksum::crc32(&out);
     out.extend_from_slice(&crc.to_le_bytes());
     out
 }
@@ -107,7 +107,7 @@ pub fn decode(kind: RowKind, bytes: &[u8]) -> Result<Vec<Vec<u8>>, RowError> {
         return Err(RowError::UnsupportedVersion(bytes[4]));
     }
     let (body, crc) = bytes.split_at(bytes.len() - 4);
-    if crc32fast::hash(body).to_le_bytes() != crc {
+    if dagsync::checksum::crc32(body).to_le_bytes() != crc {
         return Err(RowError::Checksum);
     }
     if RowKind::from_code(body[5]) != Some(kind) {

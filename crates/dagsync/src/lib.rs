@@ -5,6 +5,7 @@
 mod actor;
 pub mod auth;
 mod bytes32;
+pub mod checksum;
 pub mod clock;
 pub mod crdt;
 mod dag;

@@ -67,7 +67,7 @@ pub(crate) fn encode_chunk(kind: ChunkType, changes: &[Change], hashes: &[Change
             w.bytes(&body);
         }
     }
-    let checksum = crc32fast::hash(&w.buf);
+    let checksum = crate::checksum::crc32(&w.buf);
     w.bytes(&checksum.to_le_bytes());
     w.buf
 }
@@ -84,7 +84,7 @@ pub(crate) fn decode_chunk(bytes: &[u8], kind: ChunkType) -> Result<Batch> {
         });
     }
     let (content, checksum) = bytes.split_at(bytes.len() - CHECKSUM_LEN);
-    if crc32fast::hash(content).to_le_bytes() != checksum {
+    if crate::checksum::crc32(content).to_le_bytes() != checksum {
         return Err(DecodeError::ChecksumMismatch);
     }
     match (content[4], content[5]) {
@@ -210,7 +210,7 @@ mod tests {
         w.u8(DEFLATE);
         w.len(raw.len());
         w.bytes(&data);
-        let crc = crc32fast::hash(&w.buf);
+        let crc = crate::checksum::crc32(&w.buf);
         w.bytes(&crc.to_le_bytes());
         assert!(matches!(
             decode_chunk(&w.buf, ChunkType::Changes),

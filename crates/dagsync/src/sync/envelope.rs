@@ -16,7 +16,7 @@ pub(super) fn open_writer(magic: &[u8; 4], version: u8) -> Writer {
 
 /// The bytes of `w` with their checksum appended.
 pub(super) fn close(mut w: Writer) -> Vec<u8> {
-    let checksum = crc32fast::hash(&w.buf);
+    let checksum = crate::checksum::crc32(&w.buf);
     w.bytes(&checksum.to_le_bytes());
     w.buf
 }
@@ -36,7 +36,7 @@ pub(super) fn open_reader<'a>(
         });
     }
     let (content, checksum) = bytes.split_at(bytes.len() - CHECKSUM_LEN);
-    if crc32fast::hash(content).to_le_bytes() != checksum {
+    if crate::checksum::crc32(content).to_le_bytes() != checksum {
         return Err(DecodeError::ChecksumMismatch);
     }
     let mut r = Reader::new(&content[magic.len()..]);

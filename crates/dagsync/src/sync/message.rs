@@ -189,7 +189,7 @@ mod tests {
     fn with_checksum(body: &[u8]) -> Vec<u8> {
         let mut out = MAGIC.to_vec();
         out.extend_from_slice(body);
-        let c = crc32fast::hash(&out);
+        let c = crate::checksum::crc32(&out);
         out.extend_from_slice(&c.to_le_bytes());
         out
     }
