@@ -260,11 +260,9 @@ impl Doc {
                 *index = remap(*index);
             }
         }
-        self.heads = version
-            .heads
-            .iter()
-            .map(|&h| remap(h))
-            .collect::<BTreeSet<u32>>();
+        // Built by inserting: `collect` would sort (one more sort routine in the wasm module).
+        self.heads = BTreeSet::new();
+        self.heads.extend(version.heads.iter().map(|&h| remap(h)));
         let mut vv = VersionVector::new();
         for (actor, chain) in self.by_actor.iter().enumerate() {
             if let Some(&last) = chain.last() {

@@ -263,11 +263,14 @@ fn map_entries(
 fn diff_map(c: u32, old: Option<&Doc>, new: &Doc, out: &mut Vec<PatchAction>, placed: &mut [bool]) {
     let old_entries = map_entries(old, c);
     let new_entries = map_entries(Some(new), c);
-    let keys: BTreeSet<&String> = old_entries
-        .into_iter()
-        .chain(new_entries)
-        .flat_map(|e| e.keys())
-        .collect();
+    // Built by inserting: `collect` would sort (one more sort routine in the wasm module).
+    let mut keys: BTreeSet<&String> = BTreeSet::new();
+    keys.extend(
+        old_entries
+            .into_iter()
+            .chain(new_entries)
+            .flat_map(|e| e.keys()),
+    );
     for key in keys {
         let was = winning(old, old_entries.and_then(|e| e.get(key)).map(Vec::as_slice));
         let is = winning(
@@ -307,9 +310,13 @@ fn diff_register(
 }
 
 fn diff_set(c: u32, old: Option<&Doc>, new: &Doc, out: &mut Vec<PatchAction>) {
+    // Built by inserting: `collect` would sort (one more sort routine in the wasm module).
     let members = |doc: Option<&Doc>| -> BTreeSet<crate::Value> {
-        doc.map(|d| d.set_values(c).into_iter().collect())
-            .unwrap_or_default()
+        let mut set = BTreeSet::new();
+        if let Some(d) = doc {
+            set.extend(d.set_values(c));
+        }
+        set
     };
     let (was, is) = (members(old), members(Some(new)));
     for value in was.difference(&is) {

@@ -29,7 +29,8 @@ impl Doc {
 
     fn sorted_items(&self, entries: &[super::state::Entry]) -> Vec<Item> {
         let mut sorted: Vec<_> = entries.iter().collect();
-        sorted.sort_by(|a, b| {
+        // Operation ids are unique: no ties, so the unstable sort gives the same order.
+        sorted.sort_unstable_by(|a, b| {
             let key = |e: &super::state::Entry| (e.id.counter, self.actors[e.id.actor as usize]);
             key(b).cmp(&key(a))
         });
@@ -214,7 +215,8 @@ impl Doc {
                 Parent::Child { .. } => None,
             })
             .collect();
-        roots.sort_by_key(|&(name, i)| (name, self.containers[i as usize].state.kind()));
+        // A root is unique per name and kind: no ties.
+        roots.sort_unstable_by_key(|&(name, i)| (name, self.containers[i as usize].state.kind()));
         let mut object = BTreeMap::new();
         for (name, c) in roots {
             object.insert(name.clone(), self.container_json(c));

@@ -224,7 +224,7 @@ impl Doc {
             .iter()
             .filter_map(|&i| self.changes[i as usize].hash)
             .collect();
-        heads.sort();
+        heads.sort_unstable();
         heads
     }
 

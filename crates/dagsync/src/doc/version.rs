@@ -112,8 +112,9 @@ impl Doc {
         let first_out = |actor: usize, count: usize| -> u32 {
             self.by_actor[actor].get(count).copied().unwrap_or(u32::MAX)
         };
-        let mut frontier: BTreeSet<(u32, usize)> =
-            (0..chains).map(|a| (first_out(a, 0), a)).collect();
+        // Built by inserting: `collect` would sort (one more sort routine in the wasm module).
+        let mut frontier: BTreeSet<(u32, usize)> = BTreeSet::new();
+        frontier.extend((0..chains).map(|a| (first_out(a, 0), a)));
         let mut max_time: Option<Hlc> = None;
         while let Some(index) = queue.pop() {
             let bound = frontier.first().map_or(u32::MAX, |&(first, _)| first);

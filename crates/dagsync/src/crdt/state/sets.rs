@@ -156,12 +156,9 @@ impl<T: Ord + Clone> OrSet<T> {
 impl<T: Ord + Clone> Crdt for OrSet<T> {
     fn merge(&mut self, other: &Self) {
         let empty = BTreeSet::new();
-        let keys: BTreeSet<T> = self
-            .entries
-            .keys()
-            .chain(other.entries.keys())
-            .cloned()
-            .collect();
+        // Built by inserting: `collect` would sort (one more sort routine in the wasm module).
+        let mut keys: BTreeSet<T> = BTreeSet::new();
+        keys.extend(self.entries.keys().chain(other.entries.keys()).cloned());
         for key in keys {
             let ours = self.entries.get(&key).cloned().unwrap_or_default();
             let theirs = other.entries.get(&key).unwrap_or(&empty);
