@@ -130,10 +130,14 @@ impl Presence {
 
     /// The peers' states, by actor.
     pub fn get(&self) -> BTreeMap<ActorId, Value> {
-        self.peers
-            .iter()
-            .map(|(a, p)| (*a, Value::Object(p.state.clone())))
-            .collect()
+        // Built by inserting: `collect` would sort (one more sort routine in the wasm module).
+        let mut states = BTreeMap::new();
+        states.extend(
+            self.peers
+                .iter()
+                .map(|(a, p)| (*a, Value::Object(p.state.clone()))),
+        );
+        states
     }
 
     /// Makes the next message a full state, as soon as the throttle allows: for a peer that
