@@ -51,8 +51,10 @@ function writeEntry(dir, extra = "") {
 function writeEntries(base) {
   writeEntry(base);
   writeEntry(join(base, "web"), 'export { default } from "./dagsync.js";\n');
-  for (const dir of [base === "." ? null : base, join(base, "web")]) {
-    if (!dir) continue;
+  // wasm-pack writes package.json, .gitignore and README.md into every build's folder; only
+  // the package root keeps them (its package.json is rewritten below).
+  const nested = base === "." ? ["web"] : [base, join(base, "web")];
+  for (const dir of nested) {
     for (const leftover of ["package.json", ".gitignore", "README.md"]) {
       rmSync(join(pkg, dir, leftover), { force: true });
     }
