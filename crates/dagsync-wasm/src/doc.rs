@@ -219,10 +219,8 @@ fn flush(shared: &SharedDoc) -> JsResult<()> {
                 // No new local commit.
                 return Ok(());
             }
-            let mut since: VersionVector = doc.version().clone();
-            since.set(actor, sent);
             // Unsigned: one signature per burst, when it ends (see `seal_burst`).
-            let bytes = doc.export_unsigned(&since);
+            let bytes = doc.export_local_unsigned(sent);
             shared.listeners.borrow_mut().local_sent = now;
             Uint8Array::from(bytes.as_slice())
         };

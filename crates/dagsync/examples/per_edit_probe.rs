@@ -1,11 +1,11 @@
 //! The JS B4 "per edit" workload natively: the automerge-paper trace with one commit, sealed
-//! (the JS `commit()` returns the change's hash), and one local update export per edit.
+//! (the JS `commit()` returns the change's hash), and one unsigned local update export per edit
+//! (as `subscribeLocalUpdates` delivers them).
 //!
 //!     cargo run --profile bench-native -p dagsync --example per_edit_probe [-- EDITS]
 
 use std::time::Instant;
 
-use dagsync::clock::VersionVector;
 use dagsync::{ActorId, Doc, Identity};
 
 fn wall_clock_ms() -> u64 {
@@ -46,9 +46,7 @@ fn main() {
         }
         doc.commit(None);
         doc.heads();
-        let mut since: VersionVector = doc.version().clone();
-        since.set(actor, sent);
-        update_bytes += doc.export_changes(&since).len();
+        update_bytes += doc.export_local_unsigned(sent).len();
         sent = doc.version().get(&actor);
         edits += 1;
     }

@@ -74,9 +74,14 @@ impl FromStr for ChangeHash {
 
 /// The hash of a change: SHA-256 over a domain tag and its canonical encoding.
 pub(crate) fn hash_change(change: &Change) -> ChangeHash {
+    hash_canonical(&canonical_change(change))
+}
+
+/// The hash of a change given its canonical encoding ([`canonical_change`]).
+pub(crate) fn hash_canonical(canonical: &[u8]) -> ChangeHash {
     let mut hasher = Sha256::new();
     hasher.update(b"dagsync change v1\0");
-    hasher.update(canonical_change(change));
+    hasher.update(canonical);
     ChangeHash(hasher.finalize().into())
 }
 

@@ -105,6 +105,9 @@ pub struct Doc {
     version: VersionVector,
     /// The local change that later local commits may still extend (until sealed).
     open_change: Option<u32>,
+    /// The canonical bytes of the change sealed last, kept for exporting it alone (the
+    /// update `subscribeLocalUpdates` sends after each commit) without encoding it again.
+    last_sealed: Option<LastSealed>,
     /// Operations of the current transaction, and the counter of the first one.
     pending: Vec<StoredOp>,
     pending_start: u64,
@@ -149,6 +152,13 @@ pub struct Doc {
     lanes: Option<lanes::Lanes>,
 }
 
+/// A sealed change's canonical bytes (see `Doc::last_sealed`).
+struct LastSealed {
+    index: u32,
+    hash: ChangeHash,
+    canonical: Vec<u8>,
+}
+
 fn zero_time() -> u64 {
     0
 }
@@ -169,6 +179,7 @@ impl Doc {
             heads: BTreeSet::new(),
             version: VersionVector::new(),
             open_change: None,
+            last_sealed: None,
             pending: Vec::new(),
             pending_start: 1,
             pending_last: Id::NONE,
@@ -524,10 +535,34 @@ impl Doc {
     /// Computes and records the hash of change `index`, which no longer changes.
     fn seal_change(&mut self, index: u32) {
         self.encrypt_local(index);
-        let hash = crate::dag::hash_change(&self.export_change(index));
+        // The buffer of the change sealed before is reused, unless a large change grew it.
+        let mut canonical = self
+            .last_sealed
+            .take()
+            .map(|last| last.canonical)
+            .filter(|buffer| buffer.capacity() <= 1 << 16)
+            .unwrap_or_default();
+        crate::encoding::canonical_change_into(&self.export_change(index), &mut canonical);
+        let hash = crate::dag::hash_canonical(&canonical);
         let change = Arc::make_mut(&mut self.changes[index as usize]);
         change.hash = Some(hash);
         self.by_hash.insert(hash, index);
+        self.last_sealed = Some(LastSealed {
+            index,
+            hash,
+            canonical,
+        });
+    }
+
+    /// The body of an export of just change `index`, from the canonical bytes kept when it
+    /// was sealed, if it is the change sealed last and carries no signature.
+    fn last_sealed_body(&self, index: u32) -> Option<Vec<u8>> {
+        let last = self.last_sealed.as_ref().filter(|l| l.index == index)?;
+        let change = self.changes.get(index as usize)?;
+        if change.hash != Some(last.hash) || change.signature.is_some() {
+            return None;
+        }
+        crate::encoding::unsigned_change_body(&last.canonical, &last.hash)
     }
 
     /// Signs the latest local change among the log indexes `indexes`, which are about to leave
@@ -569,6 +604,7 @@ impl Doc {
             heads: self.heads.clone(),
             version: self.version.clone(),
             open_change: None,
+            last_sealed: None,
             pending: Vec::new(),
             pending_start: self.next_counter,
             pending_last: Id::NONE,

@@ -2,7 +2,7 @@
 
 use crate::actor::ActorId;
 use crate::clock::VersionVector;
-use crate::encoding::{decode_chunk, encode_chunk, ChunkType};
+use crate::encoding::{decode_chunk, encode_chunk, frame_body, ChunkType};
 use crate::error::DecodeError;
 
 use super::batch::Target;
@@ -50,6 +50,21 @@ impl Doc {
     /// ([`Doc::import_changes_from`]); others hold them until the signed copy comes.
     pub fn export_unsigned(&mut self, since: &VersionVector) -> Vec<u8> {
         self.encode_since(ChunkType::Changes, since, false)
+    }
+
+    /// [`Doc::export_unsigned`] of the local author's own changes numbered after `seq`: the
+    /// same bytes as with `since` = this document's version with the local author at `seq`,
+    /// without building that version (`subscribeLocalUpdates` sends this after each commit).
+    pub fn export_local_unsigned(&mut self, seq: u64) -> Vec<u8> {
+        self.seal();
+        let chain = self
+            .by_actor
+            .get(self.local as usize)
+            .map_or(&[][..], Vec::as_slice);
+        let from = usize::try_from(seq).map_or(chain.len(), |n| n.min(chain.len()));
+        let mut indexes = chain[from..].to_vec();
+        indexes.sort_unstable();
+        self.chunk_of(ChunkType::Changes, &indexes)
     }
 
     /// Ends a burst of [`Doc::export_unsigned`] updates: signs the latest local change (its
@@ -110,6 +125,17 @@ impl Doc {
         let indexes = self.indexes_after(since, &limits);
         if sign {
             self.sign_for_export(&indexes);
+        }
+        self.chunk_of(kind, &indexes)
+    }
+
+    /// The sealed changes at log `indexes` (in log order) as a chunk of type `kind`.
+    pub(super) fn chunk_of(&self, kind: ChunkType, indexes: &[u32]) -> Vec<u8> {
+        if let (ChunkType::Changes, &[index]) = (kind, indexes) {
+            // One new local commit (an update per edit): its bytes are at hand.
+            if let Some(body) = self.last_sealed_body(index) {
+                return frame_body(kind, &body);
+            }
         }
         let changes: Vec<Change> = indexes.iter().map(|&i| self.export_change(i)).collect();
         // Every change is sealed after `seal`, so has its hash.

@@ -5,7 +5,7 @@ use crate::dag::ChangeSet;
 use std::collections::HashSet;
 
 use crate::dag::ChangeHash;
-use crate::encoding::{decode_chunk, encode_chunk, ChunkType};
+use crate::encoding::{decode_chunk, ChunkType};
 use crate::error::{DecodeError, DocError};
 
 use super::batch::Target;
@@ -80,9 +80,7 @@ impl Doc {
     pub(crate) fn encode_indexes(&mut self, indexes: &[u32]) -> Vec<u8> {
         self.seal();
         self.sign_for_export(indexes);
-        let changes: Vec<_> = indexes.iter().map(|&i| self.export_change(i)).collect();
-        let hashes: Vec<_> = indexes.iter().filter_map(|&i| self.hash_at(i)).collect();
-        encode_chunk(ChunkType::Changes, &changes, &hashes)
+        self.chunk_of(ChunkType::Changes, indexes)
     }
 
     /// [`Doc::import_changes_from`] (or [`Doc::import_changes`] without `from`), also

@@ -453,3 +453,64 @@ fn a_refused_import_keeps_its_typed_apply_error() {
         panic!("a read-only view refuses imports with a typed error");
     };
 }
+
+/// The update of one new local change is built from the canonical bytes kept when it was
+/// sealed; it must be exactly what the general batch encoder writes for it, for every kind of
+/// operation, with dependencies on other authors, messages, signatures and encryption around.
+#[test]
+fn one_change_export_equals_the_general_encoding() {
+    fn check(doc: &mut Doc, since: &mut VersionVector) {
+        let update = doc.export_unsigned(since);
+        // `since` lacks only local changes: the local-only export is the same.
+        let seq = since.get(&doc.actor());
+        assert_eq!(doc.export_local_unsigned(seq), update);
+        // `changes_since` signs what it exports; the update was unsigned.
+        let mut changes = doc.changes_since(since);
+        assert_eq!(changes.len(), 1);
+        changes[0].signature = None;
+        let hashes = [changes[0].hash()];
+        let general =
+            crate::encoding::encode_chunk(crate::encoding::ChunkType::Changes, &changes, &hashes);
+        assert_eq!(update, general);
+        *since = doc.version().clone();
+    }
+    for (identity, key) in [
+        (None, None),
+        (Some(crate::Identity::from_secret_key([7; 32])), None),
+        (None, Some(crate::auth::DocumentKey([9; 32]))),
+    ] {
+        let mut a = match identity {
+            Some(identity) => Doc::with_identity(identity),
+            None => Doc::new(actor(1)),
+        };
+        a.set_document_key(key.clone());
+        let mut since = VersionVector::new();
+        a.get_text("t").insert(0, "héllo 😀").unwrap();
+        a.commit(None);
+        check(&mut a, &mut since);
+        a.get_text("t").delete(1, 3).unwrap();
+        a.commit(Some("a message"));
+        check(&mut a, &mut since);
+        let mut b = a.fork(actor(2));
+        b.get_map("m").set("k", Value::I64(-5)).unwrap();
+        b.get_list("l").push(Value::Str("x".into())).unwrap();
+        b.get_counter("c").increment(3).unwrap();
+        b.commit(None);
+        let from_b = b.changes_since(a.version());
+        a.apply_changes(from_b).unwrap();
+        a.get_map("m").set("k", Value::Bool(true)).unwrap();
+        a.get_set("s").add(Value::F64(1.5)).unwrap();
+        a.get_register("r").set(Value::Null).unwrap();
+        a.get_text("t").insert(0, "ab").unwrap();
+        a.commit(None);
+        since.set(actor(2), b.version().get(&actor(2)));
+        // The export after an exported signed burst: still the same bytes.
+        let signed = a.export_changes(&since);
+        assert!(!signed.is_empty());
+        a.get_text("t").insert(2, "c").unwrap();
+        a.commit(None);
+        let mut local_only = a.version().clone();
+        local_only.set(a.actor(), a.version().get(&a.actor()) - 1);
+        check(&mut a, &mut local_only);
+    }
+}

@@ -23,18 +23,17 @@ struct ActorTable(Vec<ActorId>);
 impl ActorTable {
     fn of(changes: &[Change]) -> ActorTable {
         let mut actors: Vec<ActorId> = Vec::new();
-        let mut mentioned: Vec<ActorId> = Vec::new();
-        for change in changes {
-            mentioned.push(change.actor);
-            mentioned.push(change.time.actor);
-            for op in &change.ops {
-                op_actors(op, &mut mentioned);
+        // Most mentions repeat the last actor: skip those before sorting.
+        let mut mention = |actor: &ActorId| {
+            if actors.last() != Some(actor) {
+                actors.push(*actor);
             }
-            // Most mentions repeat the last actor: skip those before sorting.
-            for actor in mentioned.drain(..) {
-                if actors.last() != Some(&actor) {
-                    actors.push(actor);
-                }
+        };
+        for change in changes {
+            mention(&change.actor);
+            mention(&change.time.actor);
+            for op in &change.ops {
+                op_actors(op, &mut mention);
             }
         }
         actors.sort_unstable();
@@ -76,21 +75,25 @@ impl ActorTable {
     }
 }
 
-fn op_actors(op: &Op, out: &mut Vec<ActorId>) {
+/// Calls `mention` with every actor `op` names.
+fn op_actors(op: &Op, mention: &mut impl FnMut(&ActorId)) {
     if let ContainerId::Child { op, .. } = &op.container {
-        out.push(op.actor);
+        mention(&op.actor);
     }
     match &op.action {
         OpAction::Insert {
             origin_left,
             origin_right,
             ..
-        } => out.extend(origin_left.iter().chain(origin_right).map(|o| o.actor)),
-        OpAction::Delete { start, .. } => out.push(start.actor),
+        } => origin_left
+            .iter()
+            .chain(origin_right)
+            .for_each(|o| mention(&o.actor)),
+        OpAction::Delete { start, .. } => mention(&start.actor),
         OpAction::MapSet { pred, .. }
         | OpAction::MapDelete { pred, .. }
         | OpAction::RegisterSet { pred, .. }
-        | OpAction::SetRemove { observed: pred, .. } => out.extend(pred.iter().map(|p| p.actor)),
+        | OpAction::SetRemove { observed: pred, .. } => pred.iter().for_each(|p| mention(&p.actor)),
         OpAction::CounterAdd { .. } | OpAction::SetAdd { .. } | OpAction::Encrypted { .. } => {}
     }
 }
@@ -253,6 +256,10 @@ mod tag {
     pub(super) const ENCRYPTED: u64 = 9;
 }
 
+/// Up to this many containers or external dependencies, an encoder finds them by a linear
+/// search instead of a hash map.
+const SMALL: usize = 8;
+
 /// Encodes one batch.
 struct Encoder<'a> {
     actors: ActorTable,
@@ -291,12 +298,42 @@ impl<'a> Encoder<'a> {
     }
 
     fn container_slot(&mut self, id: &'a ContainerId) -> u64 {
-        if let Some(&i) = self.container_index.get(id) {
+        // A few containers are searched (a change usually has one or two); the map is built
+        // only for more, so encoding one change allocates no map.
+        if self.containers.len() <= SMALL {
+            if let Some(i) = self.containers.iter().position(|c| *c == id) {
+                return i as u64;
+            }
+        } else if let Some(&i) = self.container_index.get(id) {
             return i;
         }
         let i = self.containers.len() as u64;
         self.containers.push(id);
-        self.container_index.insert(id, i);
+        if self.containers.len() == SMALL + 1 {
+            self.container_index = self.containers.iter().copied().zip(0..).collect();
+        } else if self.containers.len() > SMALL {
+            self.container_index.insert(id, i);
+        }
+        i
+    }
+
+    /// The index of dependency `hash` in the external hashes, added if new (like
+    /// [`Encoder::container_slot`]).
+    fn external_slot(&mut self, hash: &ChangeHash) -> u64 {
+        if self.external.len() <= SMALL {
+            if let Some(i) = self.external.iter().position(|h| h == hash) {
+                return i as u64;
+            }
+        } else if let Some(&i) = self.external_index.get(hash) {
+            return i;
+        }
+        let i = self.external.len() as u64;
+        self.external.push(*hash);
+        if self.external.len() == SMALL + 1 {
+            self.external_index = self.external.iter().copied().zip(0..).collect();
+        } else if self.external.len() > SMALL {
+            self.external_index.insert(*hash, i);
+        }
         i
     }
 
@@ -423,10 +460,11 @@ impl<'a> Encoder<'a> {
 /// bytes each for nothing (a signed update per keystroke would otherwise be kept forever).
 /// An author with two changes of one number (a fork, see `doc/lanes.rs`) keeps the
 /// signature of every signed change no later signed change of theirs descends from.
+/// Without `hashes` (the canonical form) none: the result is empty.
 fn covering_signatures(changes: &[Change], hashes: Option<&[ChangeHash]>) -> Vec<bool> {
     if hashes.is_none() {
         // The canonical form (what a hash covers) carries no signature at all.
-        return vec![false; changes.len()];
+        return Vec::new();
     }
     let mut latest: HashMap<ActorId, (u64, usize)> = HashMap::new();
     // A batch is in a causal order, so an unforked author's numbers only grow along it.
@@ -498,6 +536,13 @@ fn covering_signatures(changes: &[Change], hashes: Option<&[ChangeHash]>) -> Vec
 /// signatures are left out: that is the canonical encoding of a single change, which its hash
 /// covers.
 pub(crate) fn write_batch(changes: &[Change], hashes: Option<&[ChangeHash]>) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_batch_into(changes, hashes, &mut out);
+    out
+}
+
+/// [`write_batch`] appending to `out` (a buffer to reuse).
+fn write_batch_into(changes: &[Change], hashes: Option<&[ChangeHash]>, out: &mut Vec<u8>) {
     let mut enc = Encoder {
         actors: ActorTable::of(changes),
         containers: Vec::new(),
@@ -511,17 +556,29 @@ pub(crate) fn write_batch(changes: &[Change], hashes: Option<&[ChangeHash]>) -> 
     let in_batch: ChangeMap<usize> = hashes
         .map(|h| h.iter().enumerate().map(|(i, h)| (*h, i)).collect())
         .unwrap_or_default();
-    let mut referenced = vec![false; changes.len()];
-    // Per actor (by index in the table), its last seq in the batch.
-    let mut last_seq: Vec<u64> = vec![0; enc.actors.0.len()];
-    let mut end_ops: Vec<u64> = Vec::with_capacity(changes.len());
+    // Which changes a later one depends on, and where each one's counters end: only a batch
+    // with hashes refers to its own changes.
+    let in_batch_len = if hashes.is_some() { changes.len() } else { 0 };
+    let mut referenced = vec![false; in_batch_len];
+    let mut end_ops: Vec<u64> = Vec::with_capacity(in_batch_len);
+    // Per actor (by index in the table), its last seq in the batch (none for one change).
+    let mut last_seq: Vec<u64> = vec![
+        0;
+        if changes.len() > 1 {
+            enc.actors.0.len()
+        } else {
+            0
+        }
+    ];
     let mut last_millis = 0u64;
     let mut last_logical = 0u32;
     let covering_signature = covering_signatures(changes, hashes);
     for (i, change) in changes.iter().enumerate() {
         let actor = enc.actors.index(&change.actor);
         enc.cols.change_actor.push(actor);
-        let prev = std::mem::replace(&mut last_seq[actor as usize], change.seq);
+        let prev = last_seq
+            .get_mut(actor as usize)
+            .map_or(0, |last| std::mem::replace(last, change.seq));
         enc.cols
             .change_seq
             .push(zigzag(change.seq.wrapping_sub(prev).wrapping_sub(1) as i64));
@@ -535,11 +592,7 @@ pub(crate) fn write_batch(changes: &[Change], hashes: Option<&[ChangeHash]>) -> 
                     enc.cols.deps.varint(2 * (i - j) as u64);
                 }
                 None => {
-                    let next = enc.external.len() as u64;
-                    let index = *enc.external_index.entry(*dep).or_insert(next);
-                    if index == next {
-                        enc.external.push(*dep);
-                    }
+                    let index = enc.external_slot(dep);
                     enc.cols.deps.varint(2 * index + 1);
                 }
             }
@@ -569,7 +622,7 @@ pub(crate) fn write_batch(changes: &[Change], hashes: Option<&[ChangeHash]>) -> 
         match change
             .signature
             .as_ref()
-            .filter(|_| hashes.is_some() && covering_signature[i])
+            .filter(|_| covering_signature.get(i) == Some(&true))
         {
             None => enc.cols.signed.push(0),
             Some(sig) => {
@@ -582,13 +635,15 @@ pub(crate) fn write_batch(changes: &[Change], hashes: Option<&[ChangeHash]>) -> 
         for op in &change.ops {
             at = at.wrapping_add(enc.op(op, at));
         }
-        end_ops.push(at);
+        if hashes.is_some() {
+            end_ops.push(at);
+        }
     }
     let mut w = Writer {
-        buf: Vec::with_capacity(
-            enc.cols.written() + 64 + 33 * (enc.external.len() + changes.len()),
-        ),
+        buf: std::mem::take(out),
     };
+    w.buf
+        .reserve(enc.cols.written() + 64 + 33 * (enc.external.len() + changes.len()));
     enc.actors.write(&mut w);
     w.len(enc.external.len());
     for hash in &enc.external {
@@ -621,12 +676,43 @@ pub(crate) fn write_batch(changes: &[Change], hashes: Option<&[ChangeHash]>) -> 
     }
     w.len(changes.len());
     enc.cols.write_and_recycle(&mut w);
-    w.buf
+    *out = w.buf;
 }
 
 /// The canonical bytes of one change, which its hash covers.
 pub(crate) fn canonical_change(change: &Change) -> Vec<u8> {
     write_batch(std::slice::from_ref(change), None)
+}
+
+/// [`canonical_change`] into `out`, which is cleared first (a buffer to reuse).
+pub(crate) fn canonical_change_into(change: &Change, out: &mut Vec<u8>) {
+    out.clear();
+    write_batch_into(std::slice::from_ref(change), None, out);
+}
+
+/// The body [`write_batch`] writes for one unsigned change with its hash (an export of just
+/// that change), made from the change's canonical bytes instead of encoding it again: the two
+/// differ only in the claims, none in the canonical form and the change's own hash in the
+/// export. `None` if `canonical` is not a canonical body. A signed change needs
+/// [`write_batch`]: an export carries its signature, the canonical form never does.
+pub(crate) fn unsigned_change_body(canonical: &[u8], hash: &ChangeHash) -> Option<Vec<u8>> {
+    let mut r = Reader::new(canonical);
+    for _ in 0..2 {
+        // The actor ids, then the dependencies' hashes: a count and 32 bytes each.
+        let n = usize::try_from(r.varint().ok()?).ok()?;
+        r.bytes(n.checked_mul(32)?).ok()?;
+    }
+    let claims_at = r.offset();
+    if r.varint().ok()? != 0 {
+        return None;
+    }
+    let mut body = Vec::with_capacity(canonical.len() + 2 + hash.0.len());
+    body.extend_from_slice(&canonical[..claims_at]);
+    // One claim: change 0 hashes to `hash`.
+    body.extend_from_slice(&[1, 0]);
+    body.extend_from_slice(&hash.0);
+    body.extend_from_slice(&canonical[r.offset()..]);
+    Some(body)
 }
 
 /// A decoded batch: changes in batch order with their verified hashes.

@@ -48,13 +48,19 @@ const DEFLATE: u8 = 1;
 
 /// Frames `changes` (with their hashes, same order, causal order) as a chunk of type `kind`.
 pub(crate) fn encode_chunk(kind: ChunkType, changes: &[Change], hashes: &[ChangeHash]) -> Vec<u8> {
-    let body = write_batch(changes, Some(hashes));
-    let mut w = Writer::default();
+    frame_body(kind, &write_batch(changes, Some(hashes)))
+}
+
+/// Frames a change batch body (see `write_batch`) as a chunk of type `kind`.
+pub(crate) fn frame_body(kind: ChunkType, body: &[u8]) -> Vec<u8> {
+    let mut w = Writer {
+        buf: Vec::with_capacity(HEADER_LEN + 1 + body.len() + CHECKSUM_LEN),
+    };
     w.bytes(&MAGIC);
     w.u8(VERSION);
     w.u8(kind as u8);
     let compressed = (body.len() >= COMPRESS_MIN)
-        .then(|| miniz_oxide::deflate::compress_to_vec(&body, DEFLATE_LEVEL))
+        .then(|| miniz_oxide::deflate::compress_to_vec(body, DEFLATE_LEVEL))
         .filter(|c| c.len() + 8 < body.len() && body.len() <= expansion_limit(c.len()));
     match compressed {
         Some(c) => {
@@ -64,7 +70,7 @@ pub(crate) fn encode_chunk(kind: ChunkType, changes: &[Change], hashes: &[Change
         }
         None => {
             w.u8(STORED);
-            w.bytes(&body);
+            w.bytes(body);
         }
     }
     let checksum = crate::checksum::crc32(&w.buf);

@@ -5,8 +5,10 @@ mod change;
 mod chunk;
 mod value;
 
-pub(crate) use change::{canonical_change, read_batch};
+pub(crate) use change::{
+    canonical_change, canonical_change_into, read_batch, unsigned_change_body,
+};
 mod columns;
 pub(crate) use bytes::{Reader, Writer};
-pub(crate) use chunk::{decode_chunk, encode_chunk, ChunkType};
+pub(crate) use chunk::{decode_chunk, encode_chunk, frame_body, ChunkType};
 pub(crate) use value::{read_value, write_value};
