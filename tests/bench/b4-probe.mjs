@@ -21,7 +21,8 @@ let updateBytes = 0;
 if (mode === "sub") doc.subscribeLocalUpdates((u) => (updateBytes += u.length));
 const text = doc.getText("text");
 const window = 20_000;
-let start = performance.now();
+const first = performance.now();
+let start = first;
 let done = 0;
 for (const txn of trace.txns.slice(0, edits)) {
   for (const [pos, del, ins] of txn.patches) {
@@ -35,9 +36,10 @@ for (const txn of trace.txns.slice(0, edits)) {
     const { heapUsed, external } = process.memoryUsage();
     const mb = (n) => (n / 1e6).toFixed(0);
     console.log(
-      `${done} edits: ${(((now - start) * 1000) / (done % window || window)).toFixed(0)} µs/edit, ` +
+      `${done} edits: ${(((now - start) * 1000) / (done % window || window)).toFixed(1)} µs/edit, ` +
         `JS heap ${mb(heapUsed)} MB, external (wasm memory) ${mb(external)} MB, updates ${updateBytes} B`,
     );
     start = now;
   }
 }
+console.log(`in all: ${(((performance.now() - first) * 1000) / done).toFixed(2)} µs/edit`);

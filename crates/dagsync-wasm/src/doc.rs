@@ -356,18 +356,9 @@ impl Doc {
             Some(string_arg(&message, "the commit message")?)
         };
         with_doc_mut(&self.inner, |doc| {
-            let id = doc.commit(message.as_deref())?;
-            // The hash names the change only once it is sealed. A local change depends on
-            // every head it saw, so once sealed it is the only head.
-            match doc.heads().as_slice() {
-                [head] => Some(head.to_hex()),
-                _ => doc
-                    .history()
-                    .iter()
-                    .rev()
-                    .find(|entry| entry.actor == id.actor && entry.seq == id.seq)
-                    .map(|entry| entry.hash.to_hex()),
-            }
+            // The hash names the change only once it is sealed.
+            doc.commit_sealed(message.as_deref())
+                .map(|hash| hash.to_hex())
         })
     }
 

@@ -523,6 +523,19 @@ impl Doc {
         }
     }
 
+    /// [`Doc::commit`], then seals the change the pending edits went into and returns its hash
+    /// (`None` if nothing was pending). A local change depends on every head it saw, so it is
+    /// then the only head; this finds its hash without listing the heads.
+    pub fn commit_sealed(&mut self, message: Option<&str>) -> Option<ChangeHash> {
+        let id = self.commit(message)?;
+        self.seal();
+        let index = *self
+            .by_actor
+            .get(self.local as usize)?
+            .get(usize::try_from(id.seq.checked_sub(1)?).ok()?)?;
+        self.changes[index as usize].hash
+    }
+
     /// The hashes of a stored change's dependencies. Dependencies are always sealed (see
     /// [`Doc::commit`]), so every one has its hash.
     fn dep_hashes<'a>(&'a self, change: &'a StoredChange) -> impl Iterator<Item = ChangeHash> + 'a {

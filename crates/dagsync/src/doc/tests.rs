@@ -514,3 +514,30 @@ fn one_change_export_equals_the_general_encoding() {
         check(&mut a, &mut local_only);
     }
 }
+
+#[test]
+fn commit_sealed_returns_the_hash_of_the_new_head() {
+    let mut a = Doc::new(actor(1));
+    assert_eq!(a.commit_sealed(None), None);
+    let mut b = a.fork(actor(2));
+    // A commit without a message extends the open change; one with a message seals it first
+    // and makes its own.
+    let cases = [(None, 1), (Some("second"), 3), (None, 4)];
+    for (i, (message, seq)) in cases.into_iter().enumerate() {
+        a.get_text("t").insert(0, "x").unwrap();
+        // Edits committed without sealing first: `commit_sealed` seals what they went into.
+        a.commit(None);
+        a.get_text("t").insert(0, "y").unwrap();
+        let hash = a.commit_sealed(message).unwrap();
+        assert_eq!(a.heads(), vec![hash]);
+        let last = a.history().last().unwrap().clone();
+        assert_eq!((last.hash, last.seq), (hash, seq));
+        // A concurrent change merged in: the next local change depends on both heads.
+        b.get_map("m").set("k", Value::I64(i as i64)).unwrap();
+        b.commit(None);
+        let from_b = b.changes_since(a.version());
+        a.apply_changes(from_b).unwrap();
+        assert_eq!(a.heads().len(), 2);
+    }
+    assert_eq!(a.commit_sealed(Some("nothing pending")), None);
+}
