@@ -7,7 +7,7 @@ use dagsync::auth::Identity;
 use dagsync::clock::VersionVector;
 use dagsync::repo::DocCell;
 use dagsync::{ActorId, ContainerId, ContainerKind, Event};
-use js_sys::{Function, Object, Reflect, Uint8Array};
+use js_sys::{Function, JsString, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 use crate::counter::CounterHandle;
@@ -49,10 +49,10 @@ export interface ImportResult {
 #[derive(Default)]
 struct Listeners {
     next_id: u32,
-    /// `subscribe` callbacks.
-    changes: Vec<(u32, Function)>,
+    /// `subscribe` callbacks (shared, so delivering to them copies no list).
+    changes: Rc<Vec<(u32, Function)>>,
     /// `subscribeLocalUpdates` callbacks.
-    local: Vec<(u32, Function)>,
+    local: Rc<Vec<(u32, Function)>>,
     /// The core subscription filling `Shared::queue`, while a `subscribe` listener exists
     /// (local updates need no events: they follow the local actor's sequence number, so a
     /// document with only those does not record patches).
@@ -196,13 +196,13 @@ fn flush(shared: &SharedDoc) -> JsResult<()> {
     let events: Vec<Event> = std::mem::take(&mut *shared.queue.borrow_mut());
     let (changes, local) = {
         let listeners = shared.listeners.borrow();
-        (listeners.changes.clone(), listeners.local.clone())
+        (Rc::clone(&listeners.changes), Rc::clone(&listeners.local))
     };
     let this = JsValue::UNDEFINED;
     if !changes.is_empty() {
         for event in &events {
             let value = event_to_js(shared, event);
-            for (_, callback) in &changes {
+            for (_, callback) in changes.iter() {
                 if let Err(error) = callback.call1(&this, &value) {
                     report_listener_error(error);
                 }
@@ -224,7 +224,7 @@ fn flush(shared: &SharedDoc) -> JsResult<()> {
             shared.listeners.borrow_mut().local_sent = now;
             Uint8Array::from(bytes.as_slice())
         };
-        for (_, callback) in &local {
+        for (_, callback) in local.iter() {
             if let Err(error) = callback.call1(&this, &update) {
                 report_listener_error(error);
             }
@@ -259,7 +259,7 @@ fn seal_burst(shared: &SharedDoc) {
     drop(doc);
     if let Some(bytes) = signed {
         let update = Uint8Array::from(bytes.as_slice());
-        for (_, callback) in &local {
+        for (_, callback) in local.iter() {
             if let Err(error) = callback.call1(&JsValue::UNDEFINED, &update) {
                 report_listener_error(error);
             }
@@ -341,15 +341,13 @@ impl Doc {
         with_doc(&self.inner, |doc| doc.actor().to_hex())
     }
 
-    /// Ends the pending transaction: its edits become part of a change of the history and
-    /// `subscribe` listeners get its patches. With a message the change is sealed at once;
-    /// without one, consecutive commits may extend one change until something seals it
-    /// (`heads()`, `save()`, `exportChanges()`, ...). Returns the hex hash of the change holding
-    /// the edits, or `undefined` when there was nothing to commit.
+    /// Ends the pending transaction: its edits become a change of the history (sealed: it is
+    /// named by its hash from now on) and `subscribe` listeners get its patches. Returns the
+    /// hex hash of the new change, or `undefined` when there was nothing to commit.
     pub fn commit(
         &self,
         #[wasm_bindgen(unchecked_optional_param_type = "string")] message: JsValue,
-    ) -> Result<Option<String>, BindingError> {
+    ) -> Result<Option<JsString>, BindingError> {
         let message = if message.is_undefined() || message.is_null() {
             None
         } else {
@@ -357,8 +355,11 @@ impl Doc {
         };
         with_doc_mut(&self.inner, |doc| {
             // The hash names the change only once it is sealed.
-            doc.commit_sealed(message.as_deref())
-                .map(|hash| hash.to_hex())
+            // Hex digits are ASCII; the string is made in JS from them (no Rust string).
+            doc.commit_sealed(message.as_deref()).map(|hash| {
+                let digits = hash.hex_digits();
+                JsString::from(std::str::from_utf8(&digits).unwrap_or_default())
+            })
         })
     }
 
@@ -616,9 +617,9 @@ impl Doc {
         let id = listeners.next_id;
         listeners.next_id += 1;
         if local {
-            listeners.local.push((id, listener));
+            Rc::make_mut(&mut listeners.local).push((id, listener));
         } else {
-            listeners.changes.push((id, listener));
+            Rc::make_mut(&mut listeners.changes).push((id, listener));
         }
         drop(listeners);
         drop(doc);
@@ -637,8 +638,8 @@ impl Doc {
 /// Removes listener `id`; drops the core subscription when no listener is left.
 fn remove_listener(shared: &Shared, id: u32) {
     let mut listeners = shared.listeners.borrow_mut();
-    listeners.changes.retain(|(i, _)| *i != id);
-    listeners.local.retain(|(i, _)| *i != id);
+    Rc::make_mut(&mut listeners.changes).retain(|(i, _)| *i != id);
+    Rc::make_mut(&mut listeners.local).retain(|(i, _)| *i != id);
     if listeners.changes.is_empty() {
         if let Some(subscription) = listeners.core_subscription {
             // Unsubscribing while the document is busy keeps the (harmless) core subscription.

@@ -36,6 +36,11 @@ impl ChangeHash {
     pub fn to_hex(&self) -> String {
         crate::hex::encode(&self.0)
     }
+
+    /// [`ChangeHash::to_hex`] as 64 ASCII bytes, without allocating.
+    pub fn hex_digits(&self) -> [u8; 64] {
+        crate::hex::encode32(&self.0)
+    }
 }
 
 impl fmt::Display for ChangeHash {

@@ -108,6 +108,8 @@ pub struct Doc {
     /// The canonical bytes of the change sealed last, kept for exporting it alone (the
     /// update `subscribeLocalUpdates` sends after each commit) without encoding it again.
     last_sealed: Option<LastSealed>,
+    /// The change exported to seal the last one, kept for its buffers (see `seal_change`).
+    spare_change: Option<Change>,
     /// Operations of the current transaction, and the counter of the first one.
     pending: Vec<StoredOp>,
     pending_start: u64,
@@ -180,6 +182,7 @@ impl Doc {
             version: VersionVector::new(),
             open_change: None,
             last_sealed: None,
+            spare_change: None,
             pending: Vec::new(),
             pending_start: 1,
             pending_last: Id::NONE,
@@ -555,7 +558,19 @@ impl Doc {
             .map(|last| last.canonical)
             .filter(|buffer| buffer.capacity() <= 1 << 16)
             .unwrap_or_default();
-        crate::encoding::canonical_change_into(&self.export_change(index), &mut canonical);
+        let mut change = match self.spare_change.take() {
+            Some(mut spare) => {
+                self.export_change_into(index, &mut spare);
+                spare
+            }
+            None => self.export_change(index),
+        };
+        crate::encoding::canonical_change_into(&change, &mut canonical);
+        // The operations' contents go; the lists stay unless a large change grew them.
+        change.ops.clear();
+        if change.ops.capacity() <= 64 && change.deps.capacity() <= 64 {
+            self.spare_change = Some(change);
+        }
         let hash = crate::dag::hash_canonical(&canonical);
         let change = Arc::make_mut(&mut self.changes[index as usize]);
         change.hash = Some(hash);
@@ -567,15 +582,17 @@ impl Doc {
         });
     }
 
-    /// The body of an export of just change `index`, from the canonical bytes kept when it
-    /// was sealed, if it is the change sealed last and carries no signature.
-    fn last_sealed_body(&self, index: u32) -> Option<Vec<u8>> {
+    /// A chunk of type `kind` holding just change `index`, made from the canonical bytes kept
+    /// when it was sealed, if it is the change sealed last and carries no signature.
+    fn last_sealed_chunk(&self, kind: crate::encoding::ChunkType, index: u32) -> Option<Vec<u8>> {
         let last = self.last_sealed.as_ref().filter(|l| l.index == index)?;
         let change = self.changes.get(index as usize)?;
         if change.hash != Some(last.hash) || change.signature.is_some() {
             return None;
         }
-        crate::encoding::unsigned_change_body(&last.canonical, &last.hash)
+        crate::encoding::frame_with(kind, |out| {
+            crate::encoding::unsigned_change_body(&last.canonical, &last.hash, out)
+        })
     }
 
     /// Signs the latest local change among the log indexes `indexes`, which are about to leave
@@ -618,6 +635,7 @@ impl Doc {
             version: self.version.clone(),
             open_change: None,
             last_sealed: None,
+            spare_change: None,
             pending: Vec::new(),
             pending_start: self.next_counter,
             pending_last: Id::NONE,

@@ -2,7 +2,7 @@
 
 use crate::actor::ActorId;
 use crate::clock::VersionVector;
-use crate::encoding::{decode_chunk, encode_chunk, frame_body, ChunkType};
+use crate::encoding::{decode_chunk, encode_chunk, ChunkType};
 use crate::error::DecodeError;
 
 use super::batch::Target;
@@ -133,8 +133,8 @@ impl Doc {
     pub(super) fn chunk_of(&self, kind: ChunkType, indexes: &[u32]) -> Vec<u8> {
         if let (ChunkType::Changes, &[index]) = (kind, indexes) {
             // One new local commit (an update per edit): its bytes are at hand.
-            if let Some(body) = self.last_sealed_body(index) {
-                return frame_body(kind, &body);
+            if let Some(chunk) = self.last_sealed_chunk(kind, index) {
+                return chunk;
             }
         }
         let changes: Vec<Change> = indexes.iter().map(|&i| self.export_change(i)).collect();

@@ -114,30 +114,48 @@ impl Doc {
 
     pub(super) fn export_change(&self, index: u32) -> Change {
         let stored = &self.changes[index as usize];
-        let ops = match &stored.encrypted {
+        let mut change = Change {
+            actor: self.actors[stored.actor as usize],
+            seq: stored.seq,
+            deps: Vec::new(),
+            start_op: stored.start_op,
+            time: stored.time,
+            message: None,
+            ops: Vec::new(),
+            signature: None,
+        };
+        self.export_change_into(index, &mut change);
+        change
+    }
+
+    /// [`Doc::export_change`] into `change`, whose operation and dependency lists are reused
+    /// (sealing a change per keystroke would allocate both every time).
+    pub(super) fn export_change_into(&self, index: u32, change: &mut Change) {
+        let stored = &self.changes[index as usize];
+        change.ops.clear();
+        match &stored.encrypted {
             // Sent and hashed as it was sealed.
-            Some(payload) => vec![Op {
+            Some(payload) => change.ops.push(Op {
                 container: encrypted_container(),
                 action: OpAction::Encrypted {
                     width: stored.end_op - stored.start_op,
                     payload: payload.to_vec(),
                 },
-            }],
-            None => stored.ops.iter().map(|op| self.export_op(op)).collect(),
-        };
-        let mut change = Change {
-            actor: self.actors[stored.actor as usize],
-            seq: stored.seq,
-            // A change's dependencies are always sealed (see `Doc::commit`), so have hashes.
-            deps: self.dep_hashes(stored).collect(),
-            start_op: stored.start_op,
-            time: stored.time,
-            message: stored.message.clone(),
-            ops,
-            signature: stored.signature,
-        };
-        self.to_wire(&mut change);
-        change
+            }),
+            None => change
+                .ops
+                .extend(stored.ops.iter().map(|op| self.export_op(op))),
+        }
+        change.actor = self.actors[stored.actor as usize];
+        change.seq = stored.seq;
+        // A change's dependencies are always sealed (see `Doc::commit`), so have hashes.
+        change.deps.clear();
+        change.deps.extend(self.dep_hashes(stored));
+        change.start_op = stored.start_op;
+        change.time = stored.time;
+        change.message.clone_from(&stored.message);
+        change.signature = stored.signature;
+        self.to_wire(change);
     }
 
     fn export_id(&self, id: Id) -> Option<OpId> {

@@ -459,7 +459,7 @@ fn a_refused_import_keeps_its_typed_apply_error() {
 /// operation, with dependencies on other authors, messages, signatures and encryption around.
 #[test]
 fn one_change_export_equals_the_general_encoding() {
-    fn check(doc: &mut Doc, since: &mut VersionVector) {
+    fn check(doc: &mut Doc, since: &mut VersionVector) -> Vec<u8> {
         let update = doc.export_unsigned(since);
         // `since` lacks only local changes: the local-only export is the same.
         let seq = since.get(&doc.actor());
@@ -473,6 +473,7 @@ fn one_change_export_equals_the_general_encoding() {
             crate::encoding::encode_chunk(crate::encoding::ChunkType::Changes, &changes, &hashes);
         assert_eq!(update, general);
         *since = doc.version().clone();
+        update
     }
     for (identity, key) in [
         (None, None),
@@ -488,6 +489,15 @@ fn one_change_export_equals_the_general_encoding() {
         a.get_text("t").insert(0, "héllo 😀").unwrap();
         a.commit(None);
         check(&mut a, &mut since);
+        // A body long enough to be deflated.
+        let long: String = (0..3000u32)
+            .map(|i| char::from(b'a' + (i * 7 % 26) as u8))
+            .collect();
+        a.get_text("t").insert(3, &long).unwrap();
+        a.commit(None);
+        let deflated = check(&mut a, &mut since);
+        // (An encrypted payload does not compress: stored.)
+        assert_eq!(deflated[6], u8::from(key.is_none()), "the body is deflated");
         a.get_text("t").delete(1, 3).unwrap();
         a.commit(Some("a message"));
         check(&mut a, &mut since);

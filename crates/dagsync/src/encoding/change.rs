@@ -21,8 +21,8 @@ use crate::error::{DecodeError, Result};
 struct ActorTable(Vec<ActorId>);
 
 impl ActorTable {
-    fn of(changes: &[Change]) -> ActorTable {
-        let mut actors: Vec<ActorId> = Vec::new();
+    /// The actors `changes` mention, collected in `actors` (an empty buffer to reuse).
+    fn of(changes: &[Change], mut actors: Vec<ActorId>) -> ActorTable {
         // Most mentions repeat the last actor: skip those before sorting.
         let mut mention = |actor: &ActorId| {
             if actors.last() != Some(actor) {
@@ -170,6 +170,31 @@ thread_local! {
     /// Column writers kept between batches: encoding a change allocates a buffer per column
     /// otherwise, and every sealed change is encoded (to hash it) at least once.
     static SPARE_COLUMNS: std::cell::RefCell<Option<Columns>> = const { std::cell::RefCell::new(None) };
+}
+
+thread_local! {
+    /// The actor table and external dependencies of the last batch, kept like
+    /// [`SPARE_COLUMNS`] (sealing a change per keystroke would allocate both every time).
+    static SPARE_ACTORS: std::cell::RefCell<Vec<ActorId>> = const { std::cell::RefCell::new(Vec::new()) };
+    static SPARE_EXTERNAL: std::cell::RefCell<Vec<ChangeHash>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The buffer kept in `slot`, empty (a new one if there is none).
+fn take_spare<T: 'static>(
+    slot: &'static std::thread::LocalKey<std::cell::RefCell<Vec<T>>>,
+) -> Vec<T> {
+    slot.with(|spare| std::mem::take(&mut *spare.borrow_mut()))
+}
+
+/// Keeps `buffer` in `slot` for the next batch, emptied, unless it grew large.
+fn give_back<T: 'static>(
+    slot: &'static std::thread::LocalKey<std::cell::RefCell<Vec<T>>>,
+    mut buffer: Vec<T>,
+) {
+    if buffer.capacity() <= 1024 {
+        buffer.clear();
+        slot.with(|spare| *spare.borrow_mut() = buffer);
+    }
 }
 
 impl Columns {
@@ -544,11 +569,11 @@ pub(crate) fn write_batch(changes: &[Change], hashes: Option<&[ChangeHash]>) -> 
 /// [`write_batch`] appending to `out` (a buffer to reuse).
 fn write_batch_into(changes: &[Change], hashes: Option<&[ChangeHash]>, out: &mut Vec<u8>) {
     let mut enc = Encoder {
-        actors: ActorTable::of(changes),
+        actors: ActorTable::of(changes, take_spare(&SPARE_ACTORS)),
         containers: Vec::new(),
         container_index: Default::default(),
         last_container: None,
-        external: Vec::new(),
+        external: take_spare(&SPARE_EXTERNAL),
         external_index: Default::default(),
         cols: Columns::reused(),
         bases: RefBases::default(),
@@ -676,6 +701,8 @@ fn write_batch_into(changes: &[Change], hashes: Option<&[ChangeHash]>, out: &mut
     }
     w.len(changes.len());
     enc.cols.write_and_recycle(&mut w);
+    give_back(&SPARE_ACTORS, enc.actors.0);
+    give_back(&SPARE_EXTERNAL, enc.external);
     *out = w.buf;
 }
 
@@ -690,12 +717,17 @@ pub(crate) fn canonical_change_into(change: &Change, out: &mut Vec<u8>) {
     write_batch_into(std::slice::from_ref(change), None, out);
 }
 
-/// The body [`write_batch`] writes for one unsigned change with its hash (an export of just
-/// that change), made from the change's canonical bytes instead of encoding it again: the two
-/// differ only in the claims, none in the canonical form and the change's own hash in the
-/// export. `None` if `canonical` is not a canonical body. A signed change needs
-/// [`write_batch`]: an export carries its signature, the canonical form never does.
-pub(crate) fn unsigned_change_body(canonical: &[u8], hash: &ChangeHash) -> Option<Vec<u8>> {
+/// Appends to `out` the body [`write_batch`] writes for one unsigned change with its hash
+/// (an export of just that change), made from the change's canonical bytes instead of
+/// encoding it again: the two differ only in the claims, none in the canonical form and the
+/// change's own hash in the export. `None` (nothing appended) if `canonical` is not a
+/// canonical body. A signed change needs [`write_batch`]: an export carries its signature,
+/// the canonical form never does.
+pub(crate) fn unsigned_change_body(
+    canonical: &[u8],
+    hash: &ChangeHash,
+    out: &mut Vec<u8>,
+) -> Option<()> {
     let mut r = Reader::new(canonical);
     for _ in 0..2 {
         // The actor ids, then the dependencies' hashes: a count and 32 bytes each.
@@ -706,13 +738,13 @@ pub(crate) fn unsigned_change_body(canonical: &[u8], hash: &ChangeHash) -> Optio
     if r.varint().ok()? != 0 {
         return None;
     }
-    let mut body = Vec::with_capacity(canonical.len() + 2 + hash.0.len());
-    body.extend_from_slice(&canonical[..claims_at]);
+    out.reserve(canonical.len() + 2 + hash.0.len());
+    out.extend_from_slice(&canonical[..claims_at]);
     // One claim: change 0 hashes to `hash`.
-    body.extend_from_slice(&[1, 0]);
-    body.extend_from_slice(&hash.0);
-    body.extend_from_slice(&canonical[r.offset()..]);
-    Some(body)
+    out.extend_from_slice(&[1, 0]);
+    out.extend_from_slice(&hash.0);
+    out.extend_from_slice(&canonical[r.offset()..]);
+    Some(())
 }
 
 /// A decoded batch: changes in batch order with their verified hashes.

@@ -51,6 +51,25 @@ pub(crate) fn encode_chunk(kind: ChunkType, changes: &[Change], hashes: &[Change
     frame_body(kind, &write_batch(changes, Some(hashes)))
 }
 
+/// Frames the change batch body `write` appends to its argument as a chunk of type `kind`:
+/// in place when the body is stored uncompressed (short), so it is not copied. `None` if
+/// `write` returns `None`.
+pub(crate) fn frame_with(
+    kind: ChunkType,
+    write: impl FnOnce(&mut Vec<u8>) -> Option<()>,
+) -> Option<Vec<u8>> {
+    let mut buf = Vec::with_capacity(256);
+    buf.extend_from_slice(&MAGIC);
+    buf.extend_from_slice(&[VERSION, kind as u8, STORED]);
+    write(&mut buf)?;
+    if buf.len() - (HEADER_LEN + 1) >= COMPRESS_MIN {
+        return Some(frame_body(kind, &buf[HEADER_LEN + 1..]));
+    }
+    let checksum = crate::checksum::crc32(&buf);
+    buf.extend_from_slice(&checksum.to_le_bytes());
+    Some(buf)
+}
+
 /// Frames a change batch body (see `write_batch`) as a chunk of type `kind`.
 pub(crate) fn frame_body(kind: ChunkType, body: &[u8]) -> Vec<u8> {
     let mut w = Writer {

@@ -10,5 +10,5 @@ pub(crate) use change::{
 };
 mod columns;
 pub(crate) use bytes::{Reader, Writer};
-pub(crate) use chunk::{decode_chunk, encode_chunk, frame_body, ChunkType};
+pub(crate) use chunk::{decode_chunk, encode_chunk, frame_with, ChunkType};
 pub(crate) use value::{read_value, write_value};
