@@ -482,7 +482,10 @@ impl Doc {
                     end_op,
                     time,
                     message: message.map(str::to_owned),
-                    ops: std::mem::take(&mut self.pending),
+                    // Copied out at their exact size: the transaction buffer keeps its
+                    // capacity, and a keystroke's change does not hold a growth's spare room
+                    // for as long as the history lives.
+                    ops: self.pending.drain(..).collect(),
                     hash: None,
                     signature: None,
                     acl: permissions::empty_acl(),
