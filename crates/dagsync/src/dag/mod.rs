@@ -4,6 +4,6 @@
 mod hash;
 mod signature;
 
-pub(crate) use hash::{hash_canonical, hash_change, ChangeMap, ChangeSet};
+pub(crate) use hash::{hash_canonical, hash_change, ChangeHashState, ChangeMap, ChangeSet};
 pub use hash::{ChangeHash, ParseHashError};
 pub use signature::Signature;

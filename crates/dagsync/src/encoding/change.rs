@@ -281,18 +281,51 @@ mod tag {
     pub(super) const ENCRYPTED: u64 = 9;
 }
 
-/// Up to this many containers or external dependencies, an encoder finds them by a linear
-/// search instead of a hash map.
-const SMALL: usize = 8;
+/// Distinct values numbered in order of first appearance (a batch's containers, its external
+/// dependencies). Up to [`Numbering::SMALL`] values are found by a linear search; the map is
+/// built only past that, so encoding one change allocates none.
+struct Numbering<K, S> {
+    values: Vec<K>,
+    index: std::collections::HashMap<K, u64, S>,
+}
+
+impl<K: Copy + Eq + std::hash::Hash, S: std::hash::BuildHasher + Default> Numbering<K, S> {
+    const SMALL: usize = 8;
+
+    /// Numbers `values` (an empty buffer to reuse).
+    fn new(values: Vec<K>) -> Self {
+        Numbering {
+            values,
+            index: Default::default(),
+        }
+    }
+
+    /// The number of `value`, the next one if it is new.
+    fn slot(&mut self, value: K) -> u64 {
+        if self.values.len() <= Self::SMALL {
+            if let Some(i) = self.values.iter().position(|v| *v == value) {
+                return i as u64;
+            }
+        } else if let Some(&i) = self.index.get(&value) {
+            return i;
+        }
+        let i = self.values.len() as u64;
+        self.values.push(value);
+        if self.values.len() == Self::SMALL + 1 {
+            self.index = self.values.iter().copied().zip(0..).collect();
+        } else if self.values.len() > Self::SMALL {
+            self.index.insert(value, i);
+        }
+        i
+    }
+}
 
 /// Encodes one batch.
 struct Encoder<'a> {
     actors: ActorTable,
-    containers: Vec<&'a ContainerId>,
-    container_index: rustc_hash::FxHashMap<&'a ContainerId, u64>,
+    containers: Numbering<&'a ContainerId, rustc_hash::FxBuildHasher>,
     last_container: Option<(&'a ContainerId, u64)>,
-    external: Vec<ChangeHash>,
-    external_index: ChangeMap<u64>,
+    external: Numbering<ChangeHash, crate::dag::ChangeHashState>,
     cols: Columns,
     bases: RefBases,
 }
@@ -317,48 +350,8 @@ impl<'a> Encoder<'a> {
                 return i;
             }
         }
-        let i = self.container_slot(id);
+        let i = self.containers.slot(id);
         self.last_container = Some((id, i));
-        i
-    }
-
-    fn container_slot(&mut self, id: &'a ContainerId) -> u64 {
-        // A few containers are searched (a change usually has one or two); the map is built
-        // only for more, so encoding one change allocates no map.
-        if self.containers.len() <= SMALL {
-            if let Some(i) = self.containers.iter().position(|c| *c == id) {
-                return i as u64;
-            }
-        } else if let Some(&i) = self.container_index.get(id) {
-            return i;
-        }
-        let i = self.containers.len() as u64;
-        self.containers.push(id);
-        if self.containers.len() == SMALL + 1 {
-            self.container_index = self.containers.iter().copied().zip(0..).collect();
-        } else if self.containers.len() > SMALL {
-            self.container_index.insert(id, i);
-        }
-        i
-    }
-
-    /// The index of dependency `hash` in the external hashes, added if new (like
-    /// [`Encoder::container_slot`]).
-    fn external_slot(&mut self, hash: &ChangeHash) -> u64 {
-        if self.external.len() <= SMALL {
-            if let Some(i) = self.external.iter().position(|h| h == hash) {
-                return i as u64;
-            }
-        } else if let Some(&i) = self.external_index.get(hash) {
-            return i;
-        }
-        let i = self.external.len() as u64;
-        self.external.push(*hash);
-        if self.external.len() == SMALL + 1 {
-            self.external_index = self.external.iter().copied().zip(0..).collect();
-        } else if self.external.len() > SMALL {
-            self.external_index.insert(*hash, i);
-        }
         i
     }
 
@@ -570,11 +563,9 @@ pub(crate) fn write_batch(changes: &[Change], hashes: Option<&[ChangeHash]>) -> 
 fn write_batch_into(changes: &[Change], hashes: Option<&[ChangeHash]>, out: &mut Vec<u8>) {
     let mut enc = Encoder {
         actors: ActorTable::of(changes, take_spare(&SPARE_ACTORS)),
-        containers: Vec::new(),
-        container_index: Default::default(),
+        containers: Numbering::new(Vec::new()),
         last_container: None,
-        external: take_spare(&SPARE_EXTERNAL),
-        external_index: Default::default(),
+        external: Numbering::new(take_spare(&SPARE_EXTERNAL)),
         cols: Columns::reused(),
         bases: RefBases::default(),
     };
@@ -617,7 +608,7 @@ fn write_batch_into(changes: &[Change], hashes: Option<&[ChangeHash]>, out: &mut
                     enc.cols.deps.varint(2 * (i - j) as u64);
                 }
                 None => {
-                    let index = enc.external_slot(dep);
+                    let index = enc.external.slot(*dep);
                     enc.cols.deps.varint(2 * index + 1);
                 }
             }
@@ -668,10 +659,10 @@ fn write_batch_into(changes: &[Change], hashes: Option<&[ChangeHash]>, out: &mut
         buf: std::mem::take(out),
     };
     w.buf
-        .reserve(enc.cols.written() + 64 + 33 * (enc.external.len() + changes.len()));
+        .reserve(enc.cols.written() + 64 + 33 * (enc.external.values.len() + changes.len()));
     enc.actors.write(&mut w);
-    w.len(enc.external.len());
-    for hash in &enc.external {
+    w.len(enc.external.values.len());
+    for hash in &enc.external.values {
         w.bytes(&hash.0);
     }
     match hashes {
@@ -685,8 +676,8 @@ fn write_batch_into(changes: &[Change], hashes: Option<&[ChangeHash]>, out: &mut
         }
         None => w.len(0),
     }
-    w.len(enc.containers.len());
-    for id in &enc.containers {
+    w.len(enc.containers.values.len());
+    for id in &enc.containers.values {
         match id {
             ContainerId::Root { name, kind } => {
                 w.u8(kind_byte(*kind));
@@ -702,7 +693,7 @@ fn write_batch_into(changes: &[Change], hashes: Option<&[ChangeHash]>, out: &mut
     w.len(changes.len());
     enc.cols.write_and_recycle(&mut w);
     give_back(&SPARE_ACTORS, enc.actors.0);
-    give_back(&SPARE_EXTERNAL, enc.external);
+    give_back(&SPARE_EXTERNAL, enc.external.values);
     *out = w.buf;
 }
 
@@ -1272,4 +1263,25 @@ pub(crate) fn read_batch(body: &[u8]) -> Result<Batch> {
         }
     }
     Ok(Batch { changes, hashes })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Numbering;
+
+    /// Numbers stay the same when the numbering passes from linear search to its map.
+    #[test]
+    fn numbering_is_stable_past_the_small_size() {
+        let mut numbering: Numbering<u32, rustc_hash::FxBuildHasher> = Numbering::new(Vec::new());
+        let values: Vec<u32> = (0..30).map(|i| i * 7919 % 101).collect();
+        for (i, &v) in values.iter().enumerate() {
+            assert_eq!(numbering.slot(v), i as u64);
+        }
+        for round in 0..2 {
+            for (i, &v) in values.iter().enumerate().rev() {
+                assert_eq!(numbering.slot(v), i as u64, "round {round}");
+            }
+        }
+        assert_eq!(numbering.values, values);
+    }
 }
