@@ -1,14 +1,17 @@
 //! Lower-case hex, written with a table (formatting each byte with `format!` allocates a
 //! string per byte; the JS API returns a change hash as hex on every `commit()`).
 
-const DIGITS: &[u8; 16] = b"0123456789abcdef";
+/// The two hex digits of `byte`.
+fn digits(byte: u8) -> [u8; 2] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    [DIGITS[usize::from(byte >> 4)], DIGITS[usize::from(byte & 0xf)]]
+}
 
 /// `bytes` as lower-case hex.
 pub(crate) fn encode(bytes: &[u8]) -> String {
     let mut out = Vec::with_capacity(bytes.len() * 2);
     for &byte in bytes {
-        out.push(DIGITS[usize::from(byte >> 4)]);
-        out.push(DIGITS[usize::from(byte & 0xf)]);
+        out.extend_from_slice(&digits(byte));
     }
     // Hex digits are ASCII, so this never fails (and is cheaper than pushing `char`s).
     String::from_utf8(out).unwrap_or_default()
@@ -18,8 +21,7 @@ pub(crate) fn encode(bytes: &[u8]) -> String {
 pub(crate) fn encode32(bytes: &[u8; 32]) -> [u8; 64] {
     let mut out = [0u8; 64];
     for (pair, &byte) in out.chunks_exact_mut(2).zip(bytes) {
-        pair[0] = DIGITS[usize::from(byte >> 4)];
-        pair[1] = DIGITS[usize::from(byte & 0xf)];
+        pair.copy_from_slice(&digits(byte));
     }
     out
 }
