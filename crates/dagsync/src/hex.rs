@@ -4,7 +4,10 @@
 /// The two hex digits of `byte`.
 fn digits(byte: u8) -> [u8; 2] {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    [DIGITS[usize::from(byte >> 4)], DIGITS[usize::from(byte & 0xf)]]
+    [
+        DIGITS[usize::from(byte >> 4)],
+        DIGITS[usize::from(byte & 0xf)],
+    ]
 }
 
 /// `bytes` as lower-case hex.
