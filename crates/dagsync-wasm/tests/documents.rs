@@ -40,13 +40,13 @@ fn commit_returns_the_hash_that_becomes_the_head() {
         .unwrap()
         .insert(JsValue::from(0.0), "hello".into())
         .unwrap();
-    let first = doc.commit(JsValue::UNDEFINED).unwrap().unwrap();
+    let first = String::from(doc.commit(JsValue::UNDEFINED).unwrap().unwrap());
     assert_eq!(doc.heads().unwrap(), vec![first.clone()]);
     doc.get_text("t".into())
         .unwrap()
         .insert(JsValue::from(5.0), "!".into())
         .unwrap();
-    let second = doc.commit("done".into()).unwrap().unwrap();
+    let second = String::from(doc.commit("done".into()).unwrap().unwrap());
     assert_ne!(first, second);
     assert_eq!(doc.heads().unwrap(), vec![second]);
 }

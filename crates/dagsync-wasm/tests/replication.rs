@@ -106,7 +106,7 @@ fn export_since_heads_fork_and_merge() {
         .unwrap()
         .insert(JsValue::from(0.0), "one".into())
         .unwrap();
-    let v1 = a.commit("v1".into()).unwrap().unwrap();
+    let v1 = String::from(a.commit("v1".into()).unwrap().unwrap());
     let b = a.fork().unwrap();
     assert_ne!(a.actor().unwrap(), b.actor().unwrap());
     a.get_text("t".into())
@@ -148,12 +148,12 @@ fn history_view_and_fork_at() {
         .unwrap()
         .insert(JsValue::from(0.0), "a".into())
         .unwrap();
-    let v1 = doc.commit("first".into()).unwrap().unwrap();
+    let v1 = String::from(doc.commit("first".into()).unwrap().unwrap());
     doc.get_text("t".into())
         .unwrap()
         .insert(JsValue::from(1.0), "b".into())
         .unwrap();
-    let v2 = doc.commit("second".into()).unwrap().unwrap();
+    let v2 = String::from(doc.commit("second".into()).unwrap().unwrap());
     let history = doc.history().unwrap();
     assert_eq!(history.length(), 2);
     let second = history.get(1);
