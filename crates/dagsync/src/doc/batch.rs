@@ -200,7 +200,7 @@ impl Doc {
         } else if let Some(&index) = self.by_hash.get(&hash) {
             if self.changes[index as usize].signature.is_none() && genuine() {
                 std::sync::Arc::make_mut(&mut self.changes[index as usize]).signature =
-                    Some(signature);
+                    Some(Box::new(signature));
             }
         }
     }

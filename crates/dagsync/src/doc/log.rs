@@ -143,7 +143,9 @@ pub(crate) struct StoredChange {
     /// Its hash, once sealed (every change but the open local one).
     pub(crate) hash: Option<ChangeHash>,
     /// The author's signature over the hash, if signed.
-    pub(crate) signature: Option<crate::dag::Signature>,
+    /// Boxed: most changes of a long history are unsigned (one signature covers a burst), and
+    /// inline the 64 bytes would be in every one of them.
+    pub(crate) signature: Option<Box<crate::dag::Signature>>,
     /// The access-list operations in its causal past and in itself.
     pub(crate) acl: crate::auth::acl::AclSet,
     /// Its operations as one encrypted payload (see `doc/encrypted.rs`): how it is sent and

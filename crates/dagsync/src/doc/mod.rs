@@ -614,9 +614,9 @@ impl Doc {
             return;
         };
         let change = &self.changes[last as usize];
-        if let (Some(hash), None) = (change.hash, change.signature) {
+        if let (Some(hash), None) = (change.hash, &change.signature) {
             let signature = identity.sign(&hash);
-            Arc::make_mut(&mut self.changes[last as usize]).signature = Some(signature);
+            Arc::make_mut(&mut self.changes[last as usize]).signature = Some(Box::new(signature));
         }
     }
 

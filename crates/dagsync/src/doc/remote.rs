@@ -154,7 +154,7 @@ impl Doc {
         change.start_op = stored.start_op;
         change.time = stored.time;
         change.message.clone_from(&stored.message);
-        change.signature = stored.signature;
+        change.signature = stored.signature.as_deref().copied();
         self.to_wire(change);
     }
 
@@ -837,7 +837,7 @@ impl Doc {
             message: change.message,
             ops: stored_ops,
             hash: Some(hash),
-            signature,
+            signature: signature.map(Box::new),
             acl: super::permissions::empty_acl(),
             encrypted,
         });
