@@ -1,7 +1,8 @@
 //! The index of sealed changes by hash, cheap to copy: a large base map shared between forks
 //! and a small overlay of each copy's own additions, moves and removals, folded into a new
 //! base once it grows past a fraction of the base (so every insert stays amortised O(1) and a
-//! copy costs the overlay, not the whole index).
+//! copy costs the overlay, not the whole index). While no copy shares the base, entries go
+//! into the base directly.
 
 use std::sync::Arc;
 
@@ -33,6 +34,15 @@ impl HashIndex {
 
     /// Records that the change with hash `hash` has log index `index`.
     pub(crate) fn insert(&mut self, hash: ChangeHash, index: u32) {
+        if let Some(base) = Arc::get_mut(&mut self.base) {
+            // No copy shares the base: it takes the entry itself (one map insert per sealed
+            // change instead of an overlay entry folded in later).
+            if !self.overlay.is_empty() {
+                self.overlay.remove(&hash);
+            }
+            base.insert(hash, index);
+            return;
+        }
         if self.base.get(&hash) == Some(&index) {
             self.overlay.remove(&hash);
         } else {
